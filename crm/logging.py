@@ -1,0 +1,71 @@
+"""Structured JSON logs: every line carries the request id, the brokerage and the user id,
+and never a secret or a lead's personal data."""
+
+import contextvars
+import json
+import logging
+import re
+import uuid
+from datetime import datetime, timezone
+
+_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
+
+_REDACTIONS = [
+    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
+    (re.compile(r"\+?\d[\d\s-]{7,}\d"), "<number>"),
+    (re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+|secret[\"'=:\s]+|password[\"'=:\s]+|key[\"'=:\s]+)[^\s,\"']+"), r"\1<redacted>"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def bind_log_context(**values) -> None:
+    _context.set({**_context.get(), **values})
+
+
+def reset_log_context(**values) -> None:
+    _context.set(values)
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get().items():
+            setattr(record, key, value)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    FIELDS = ("request_id", "broker", "user_id", "task_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        for field in self.FIELDS:
+            entry[field] = getattr(record, field, None)
+        if record.exc_info:
+            entry["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (or keeps the caller's X-Request-ID) and echoes it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # Each request runs in its own context copy; the id stays bound for Django's own
+        # response logging, which happens after the middleware chain has returned.
+        reset_log_context(request_id=request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,11 @@
+"""Test settings: the real PostgreSQL and Redis of `make test`, with fast hashing and local mail."""
+
+from crm.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LXh4eHg="]  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "crm-test"  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "crm-test-asgi"  # noqa: F405
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+LOGIN_THROTTLE = {"per_account": 5, "per_ip": 20, "window_seconds": 60}

@@ -1,0 +1,19 @@
+"""The platform host: landing, sign-up, Django admin for superadmins, channel webhooks, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from brokers import views as broker_views
+from crm import health
+
+admin.site.site_header = "Corredora CRM — plataforma"
+admin.site.site_title = "Corredora CRM"
+
+urlpatterns = [
+    path("", broker_views.landing, name="landing"),
+    path("registro/", broker_views.signup, name="signup"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
