@@ -9,3 +9,5 @@ CACHES["default"]["KEY_PREFIX"] = "crm-test"  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "crm-test-asgi"  # noqa: F405
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGIN_THROTTLE = {"per_account": 5, "per_ip": 20, "window_seconds": 60}
+# Parallel test runs on one machine (several developers' checkouts) each need their own database.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}  # noqa: F405

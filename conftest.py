@@ -1,0 +1,188 @@
+"""Shared test fixtures: real PostgreSQL schemas, a named cast of brokerages and people,
+and real servers (ASGI web, Celery worker) for the tests whose behaviour depends on them."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from brokers.models import Broker, Domain, User
+
+ROOT = Path(__file__).resolve().parent
+PASSWORD = "clave-segura-2026"
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Ids of the people every test can rely on: two brokerages, A (alfa) and B (beta)."""
+
+    public_id: int
+    broker_a_id: int
+    broker_b_id: int
+
+
+def _create_cast() -> Cast:
+    from brokers import services
+
+    public, _ = Broker.objects.get_or_create(schema_name="public", defaults={"name": "Plataforma", "slug": "platform"})
+    Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
+    brokers = {}
+    for slug, name in (("alfa", "Corredora Alfa"), ("beta", "Corredora Beta")):
+        broker = services.broker_register(name=name, slug=slug, admin_email=f"admin@{slug}.cl",
+                                          admin_name=f"Admin {name}", password=PASSWORD)
+        User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name=f"Agente {name}", role=User.Role.AGENT,
+                                 broker=broker)
+        brokers[slug] = broker
+    User.objects.create_superuser("root@corredora.local", PASSWORD, name="Root")
+    connection.set_schema_to_public()
+    return Cast(public_id=public.id, broker_a_id=brokers["alfa"].id, broker_b_id=brokers["beta"].id)
+
+
+@pytest.fixture(scope="session")
+def cast(django_db_setup, django_db_blocker) -> Cast:
+    with django_db_blocker.unblock():
+        return _create_cast()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def broker_a(cast, db) -> Broker:
+    return Broker.objects.get(pk=cast.broker_a_id)
+
+
+@pytest.fixture
+def broker_b(cast, db) -> Broker:
+    return Broker.objects.get(pk=cast.broker_b_id)
+
+
+@pytest.fixture
+def admin_a(cast, db) -> User:
+    return User.objects.get(email="admin@alfa.cl")
+
+
+@pytest.fixture
+def agent_a(cast, db) -> User:
+    return User.objects.get(email="agente@alfa.cl")
+
+
+@pytest.fixture
+def admin_b(cast, db) -> User:
+    return User.objects.get(email="admin@beta.cl")
+
+
+@pytest.fixture
+def superadmin(cast, db) -> User:
+    return User.objects.get(email="root@corredora.local")
+
+
+def host_of(broker: Broker) -> str:
+    return f"{broker.slug}.{settings.BASE_DOMAIN}"
+
+
+@pytest.fixture
+def page_client():
+    """A browser-like client for a host: page_client(host, user=None)."""
+
+    def make(host: str, user: User | None = None) -> Client:
+        client = Client(HTTP_HOST=host)
+        if user is not None:
+            client.force_login(user, backend="brokers.auth.HostBoundBackend")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    """An API client for a host, authenticated as `user` with a real JWT when given."""
+    from brokers.auth import tokens_for
+
+    def make(host: str, user: User | None = None) -> APIClient:
+        client = APIClient(HTTP_HOST=host)
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
+        return client
+
+    return make
+
+
+# --- real servers ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    host = db["OPTIONS"].get("host") or db["HOST"]
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@/{db['NAME']}?host={host}" if host.startswith("/") else (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "crm.settings_test",
+            "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS), "PYTHONUNBUFFERED": "1"}
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not start:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server_url(cast, tmp_path_factory) -> str:
+    """The real ASGI app (uvicorn: HTTP + WebSockets) on the test database, as `make run` serves it."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "uvicorn"), "crm.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--lifespan", "off", "--no-access-log"],
+            cwd=ROOT, env=_server_env(), stdout=out, stderr=subprocess.STDOUT,
+        )
+    _wait_for_port(port, process, log)
+    yield f"http://{settings.BASE_DOMAIN}:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(cast, tmp_path_factory):
+    """A real Celery worker (separate process) on the test database and the test Redis."""
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "solo",
+             "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
+            cwd=ROOT, env=_server_env(), stdout=out, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
