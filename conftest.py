@@ -50,7 +50,12 @@ def _create_cast() -> Cast:
 @pytest.fixture(scope="session")
 def cast(django_db_setup, django_db_blocker) -> Cast:
     with django_db_blocker.unblock():
-        return _create_cast()
+        yield _create_cast()
+        # Servers and consumer threads keep their own connections; end them so the test
+        # database can be dropped.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(autouse=True)
