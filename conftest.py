@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from brokers.models import Broker, Domain, User
+from brokers.models import Broker, User
 
 ROOT = Path(__file__).resolve().parent
 PASSWORD = "clave-segura-2026"
@@ -33,8 +33,7 @@ class Cast:
 def _create_cast() -> Cast:
     from brokers import services
 
-    public, _ = Broker.objects.get_or_create(schema_name="public", defaults={"name": "Plataforma", "slug": "platform"})
-    Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
+    public = services.platform_ensure()
     brokers = {}
     for slug, name in (("alfa", "Corredora Alfa"), ("beta", "Corredora Beta")):
         broker = services.broker_register(name=name, slug=slug, admin_email=f"admin@{slug}.cl",
@@ -45,6 +44,23 @@ def _create_cast() -> Cast:
     User.objects.create_superuser("root@corredora.local", PASSWORD, name="Root")
     connection.set_schema_to_public()
     return Cast(public_id=public.id, broker_a_id=brokers["alfa"].id, broker_b_id=brokers["beta"].id)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb, django_db_createdb,
+                    django_db_modify_db_settings):
+    """The test database, always. pytest-django's own fixture creates it only when a collected test asks
+    for `db`; a run of browser tests alone would otherwise build the cast in the real database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"}, keepdb=keepdb)
+    yield
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=verbosity)
 
 
 @pytest.fixture(scope="session")

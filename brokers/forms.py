@@ -22,7 +22,7 @@ class SignupForm(ApplicationErrorFormMixin, forms.Form):
     broker_name = forms.CharField(label=_("Nombre de la corredora"), max_length=120)
     slug = forms.CharField(
         label=_("Subdominio"), max_length=40, validators=[slug_validator],
-        help_text=_("Tu panel quedará en <subdominio>.%(domain)s") % {"domain": "corredora"},
+        help_text=_("De 3 a 40 letras minúsculas, números o guiones. Ejemplo: propiedades-sur"),
     )
     name = forms.CharField(label=_("Tu nombre"), max_length=120)
     email = forms.EmailField(label=_("Tu correo"))

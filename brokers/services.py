@@ -29,6 +29,14 @@ def schema_name_for(slug: str) -> str:
     return "b_" + slug.replace("-", "_")
 
 
+@transaction.atomic
+def platform_ensure() -> Broker:
+    """The public tenant (the platform itself) and its host, BASE_DOMAIN."""
+    public, _ = Broker.objects.get_or_create(schema_name="public", defaults={"name": "Plataforma", "slug": "platform"})
+    Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
+    return public
+
+
 def broker_slug_check(*, slug: str) -> None:
     if slug in RESERVED_SLUGS:
         raise ApplicationError("Ese subdominio está reservado.", code="slug_reserved", details={"slug": [slug]})

@@ -96,6 +96,10 @@ def dev_secrets() -> dict[str, str]:
 
 def service_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = {**dev_secrets(), **os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, **extra}
+    # Importing the crm package (crm/celery.py) set DJANGO_SETTINGS_MODULE=crm.settings in this process.
+    # Passed on, it would beat pytest's crm.settings_test (env outranks the ini); every child picks its own.
+    if env.get("DJANGO_SETTINGS_MODULE") == "crm.settings":
+        del env["DJANGO_SETTINGS_MODULE"]
     env.setdefault("DJANGO_DEBUG", "true")
     env["PYTHONUNBUFFERED"] = "1"
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from brokers import services
-from brokers.models import Broker, BrokerChatConfig, Domain, User
+from brokers.models import Broker, BrokerChatConfig, User
 
 DEMO_PASSWORD = "demo1234"  # development only, see DESIGN §5
 
@@ -15,10 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG and not options.get("force"):
             raise CommandError("seed_demo is for development (DJANGO_DEBUG=true); use --force to override.")
-        public, _ = Broker.objects.get_or_create(
-            schema_name="public", defaults={"name": "Plataforma", "slug": "platform"}
-        )
-        Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
+        services.platform_ensure()
 
         demo = Broker.objects.filter(slug="demo").first()
         if demo is None:
