@@ -1,0 +1,89 @@
+"""Reads on leads. An AGENT sees only the leads assigned to them; an ADMIN sees every lead."""
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from brokers.models import BrokerLeadConfig, User
+from leads.models import Lead, LeadActivity, dicom_index
+from leads.phones import phone_compact
+
+ORDERINGS = ("-created_at", "created_at", "-lead_score", "lead_score", "name", "-name",
+             "-last_contacted_at", "last_contacted_at", "stage_entered_at", "-stage_entered_at")
+
+
+def lead_config_get() -> BrokerLeadConfig:
+    """The current brokerage's scoring and qualification settings."""
+    return BrokerLeadConfig.objects.get(broker_id=connection.tenant.id)
+
+
+def lead_visible(*, user: User) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(is_deleted=False)
+    if not user.is_broker_admin:
+        leads = leads.filter(assigned_to_id=user.id)
+    return leads
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _lead_search(leads: QuerySet[Lead], text: str) -> QuerySet[Lead]:
+    """An e-mail prefix, part of a phone number, or the beginnings of words of the name or e-mail.
+
+    Each kind has its own index (pg_trgm, which would serve one "contains" for all three, is not
+    available on the embedded PostgreSQL); only phone fragments scan, on one short column.
+    """
+    if "@" in text:
+        return leads.filter(email__startswith=text.lower())
+    compact = phone_compact(text)
+    if re.fullmatch(r"\+?\d{3,}", compact):
+        return leads.filter(phone__contains=compact)
+    terms = re.findall(r"\w+", text.lower())
+    if not terms:
+        return leads
+    query = SearchQuery(" & ".join(f"{term}:*" for term in terms), search_type="raw", config="simple")
+    return leads.filter(search_vector=query)
+
+
+def lead_list(*, user: User, filters: dict[str, Any]) -> QuerySet[Lead]:
+    """Filters (all optional): stage and status (lists), score_min, score_max, dicom, calificacion,
+    agent (user id), channel, created_from, created_to (dates, inclusive), search, ordering."""
+    leads = lead_visible(user=user).select_related("assigned_to")
+    if filters.get("stage"):
+        leads = leads.filter(pipeline_stage__in=filters["stage"])
+    if filters.get("status"):
+        leads = leads.filter(status__in=filters["status"])
+    if filters.get("score_min") is not None:
+        leads = leads.filter(lead_score__gte=filters["score_min"])
+    if filters.get("score_max") is not None:
+        leads = leads.filter(lead_score__lte=filters["score_max"])
+    if filters.get("dicom"):
+        leads = leads.filter(dicom_status_index=dicom_index(filters["dicom"]))
+    if filters.get("calificacion"):
+        leads = leads.filter(calificacion=filters["calificacion"])
+    if filters.get("agent") is not None:
+        leads = leads.filter(assigned_to_id=filters["agent"])
+    if filters.get("channel"):
+        leads = leads.filter(channel=filters["channel"])
+    if filters.get("created_from"):
+        leads = leads.filter(created_at__gte=_day_start(filters["created_from"]))
+    if filters.get("created_to"):
+        leads = leads.filter(created_at__lt=_day_start(filters["created_to"] + timedelta(days=1)))
+    if search := filters.get("search", "").strip():
+        leads = _lead_search(leads, search)
+    return leads.order_by(filters.get("ordering") or "-created_at", "-id")
+
+
+def lead_get(*, user: User, lead_id: int) -> Lead | None:
+    """A lead this user may see, or None (another agent's lead and a deleted one do not exist here)."""
+    return lead_visible(user=user).select_related("assigned_to").filter(pk=lead_id).first()
+
+
+def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:
+    return lead.activities.select_related("actor").order_by("-id")

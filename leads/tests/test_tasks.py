@@ -1,0 +1,55 @@
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from leads import tasks
+from leads.models import Lead, LeadActivity
+from leads.scoring import lead_rescore_all
+from leads.tests.factories import config_of, lead_make
+
+
+def test_nightly_pass_rescores_in_batches_never_all_at_once(broker_a):
+    with broker_a:
+        leads = [lead_make(name=f"Lead {i}") for i in range(5)]
+        deleted = lead_make(is_deleted=True)
+        # Twenty idle days: the inactivity penalty (limit 14 days) lowers every score.
+        Lead.objects.update(created_at=timezone.now() - timedelta(days=20), lead_score=50)
+        with CaptureQueriesContext(connection) as queries:
+            seen = lead_rescore_all(config=config_of(broker_a), batch_size=2)
+        assert seen == 5
+        lead_selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "leads_lead" in q["sql"]]
+        assert len(lead_selects) == 4  # 2 + 2 + 1 + the empty one that ends the pass
+        assert all("LIMIT 2" in sql for sql in lead_selects)
+        for lead in leads:
+            lead.refresh_from_db()
+            assert lead.score_breakdown["penalties"] == -10
+            assert lead.lead_score == 0
+        assert LeadActivity.objects.filter(kind="score_changed", payload__reason="nightly").count() == 5
+        assert Lead.objects.get(pk=deleted.pk).lead_score == 50
+
+
+def test_nightly_pass_is_idempotent(broker_a):
+    with broker_a:
+        lead_make(name="Ana")
+        now = timezone.now()
+        lead_rescore_all(config=config_of(broker_a), now=now)
+        with CaptureQueriesContext(connection) as queries:
+            lead_rescore_all(config=config_of(broker_a), now=now)
+        assert not [q for q in queries if q["sql"].startswith("UPDATE")]
+
+
+def test_beat_task_fans_out_one_task_per_brokerage_schema(broker_a, broker_b, monkeypatch):
+    schemas = []
+    monkeypatch.setattr(tasks.leads_rescore_brokerage, "delay", lambda: schemas.append(connection.schema_name))
+    tasks.leads_rescore_all_brokerages()
+    assert sorted(schemas) == ["b_alfa", "b_beta"]
+    assert connection.schema_name == "public"
+
+
+def test_brokerage_task_runs_in_the_schema_it_was_sent_from(broker_a):
+    with broker_a:
+        lead_make(name="Ana")
+        result = tasks.leads_rescore_brokerage.apply()
+    assert result.get() == 1
