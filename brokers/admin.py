@@ -12,6 +12,7 @@ from brokers.models import (
     BrokerPromptConfig,
     BrokerVoiceConfig,
     Domain,
+    LLMCall,
     User,
 )
 from crm.encryption import mask_secret
@@ -102,3 +103,23 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "role", "broker", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = []
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(admin.ModelAdmin):
+    """Read-only: what each LLM attempt cost, how long it took and why it failed."""
+
+    list_display = ["created_at", "broker", "provider", "model", "call_type", "input_tokens", "cached_tokens",
+                    "output_tokens", "latency_ms", "cost_usd", "fallback_used", "error"]
+    list_filter = ["broker", "provider", "call_type", "fallback_used", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["broker"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -222,3 +222,46 @@ class BrokerChatConfig(TimeStampedModel):
     class Meta:
         verbose_name = _("configuración de canales")
         verbose_name_plural = _("configuraciones de canales")
+
+
+class LLMCall(models.Model):
+    """One attempt to get an answer from an LLM provider, and what it cost (platform-wide cost record).
+
+    Written by the LLM facade in the caller's transaction. A call that falls back leaves one row
+    per attempt: the failed one with its error, then the one that answered (`fallback_used`).
+    """
+
+    class CallType(models.TextChoices):
+        QUALIFY = "qualify", _("calificación")
+        CHAT = "chat", _("conversación")
+        JSON = "json", _("JSON estructurado")
+
+    broker = models.ForeignKey(Broker, verbose_name=_("corredora"), on_delete=models.CASCADE, related_name="llm_calls")
+    # The lead lives in the brokerage's schema; a foreign key cannot point across schemas.
+    lead_id = models.BigIntegerField(_("lead"), null=True, blank=True)
+    provider = models.CharField(_("proveedor"), max_length=20)
+    model = models.CharField(_("modelo"), max_length=100)
+    call_type = models.CharField(_("tipo de llamada"), max_length=10, choices=CallType.choices)
+    input_tokens = models.PositiveIntegerField(_("tokens de entrada"), default=0)
+    output_tokens = models.PositiveIntegerField(_("tokens de salida"), default=0)
+    cached_tokens = models.PositiveIntegerField(_("tokens en caché"), default=0)
+    latency_ms = models.PositiveIntegerField(_("latencia (ms)"), default=0)
+    cost_usd = models.DecimalField(_("costo (USD)"), max_digits=12, decimal_places=8, default=0)
+    fallback_used = models.BooleanField(_("respaldo usado"), default=False)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("fecha"), default=timezone.now, db_index=True, editable=False)
+
+    class Meta:
+        verbose_name = _("llamada LLM")
+        verbose_name_plural = _("llamadas LLM")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["broker", "-created_at"], name="llmcall_broker_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(call_type__in=["qualify", "chat", "json"]), name="llmcall_call_type"),
+            # Providers count cached tokens as part of the input.
+            models.CheckConstraint(condition=Q(cached_tokens__lte=models.F("input_tokens")),
+                                   name="llmcall_cached_within_input"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} {self.call_type} {self.created_at:%Y-%m-%d %H:%M}"

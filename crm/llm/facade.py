@@ -1,0 +1,156 @@
+"""`llm_complete`: the one way the product asks an LLM for something."""
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pybreaker
+from django.conf import settings
+
+from brokers.models import Broker, LLMCall
+from crm.llm.breakers import breaker_for
+from crm.llm.pricing import llm_cost_usd
+from crm.llm.providers import NETWORK_PROVIDERS, network_provider_get, offline_provider_get
+from crm.llm.providers.offline import FixedReplyProvider
+from crm.llm.types import CALL_TYPES, CallType, LLMProvider, LLMProviderError, LLMResult, Message, ToolSpec
+
+logger = logging.getLogger(__name__)
+
+_ERROR_LENGTH = LLMCall._meta.get_field("error").max_length
+
+
+def llm_complete(
+    *,
+    broker: Broker,
+    messages: Sequence[Message],
+    call_type: CallType,
+    lead_id: int | None = None,
+    json_schema: dict[str, Any] | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> LLMResult:
+    """Answer from the first provider that can: `LLM_PROVIDER`, `LLM_FALLBACK_PROVIDER`, then offline.
+
+    Always answers. Writes one `LLMCall` per attempt, synchronously, in the caller's transaction;
+    every attempt after the first has `fallback_used`. The temperature comes from the call type.
+    """
+    if call_type not in CALL_TYPES:
+        raise ValueError(f"unknown call type {call_type!r}")
+    request = {
+        "messages": list(messages),
+        "call_type": call_type,
+        "temperature": settings.LLM_TEMPERATURES[call_type],
+        "json_schema": json_schema,
+        "tools": list(tools or []),
+        "context": context,
+    }
+    for index, (provider, guarded) in enumerate(provider_chain()):
+        result = _attempt(
+            provider=provider, guarded=guarded, request=request, broker=broker, lead_id=lead_id, fallback_used=index > 0
+        )
+        if result is not None:
+            return result
+    raise LLMProviderError("every provider failed")  # not reached: the fixed reply cannot fail
+
+
+def provider_chain() -> list[tuple[LLMProvider, bool]]:
+    """The providers to try, in order, each with whether its circuit breaker guards it.
+
+    Network providers without an API key are left out, so with no keys the offline provider
+    answers first. The built-in fixed reply backs up a plugged-in offline provider.
+    """
+    names = dict.fromkeys(n for n in (settings.LLM_PROVIDER, settings.LLM_FALLBACK_PROVIDER) if n in NETWORK_PROVIDERS)
+    chain = [(provider, True) for provider in map(network_provider_get, names) if provider is not None]
+    offline = _offline_provider()
+    if offline is not None:
+        chain.append((offline, False))
+    if not isinstance(offline, FixedReplyProvider):
+        chain.append((FixedReplyProvider(), False))
+    return chain
+
+
+def _offline_provider() -> LLMProvider | None:
+    try:
+        return offline_provider_get()
+    except Exception:
+        logger.exception("LLM_OFFLINE_PROVIDER could not be loaded; using the fixed reply")
+        return None
+
+
+def _attempt(
+    *,
+    provider: LLMProvider,
+    guarded: bool,
+    request: dict[str, Any],
+    broker: Broker,
+    lead_id: int | None,
+    fallback_used: bool,
+) -> LLMResult | None:
+    """One provider's try, recorded. None when it failed (the error is in its LLMCall row)."""
+    started = time.perf_counter()
+    try:
+        result = (
+            breaker_for(provider.name).call(provider.complete, **request) if guarded else provider.complete(**request)
+        )
+    except Exception as exc:  # whatever went wrong, the next provider answers
+        latency_ms = _elapsed_ms(started)
+        error = _describe(exc)
+        logger.warning("LLM provider %s failed: %s", provider.name, error)
+        _record(
+            broker=broker,
+            lead_id=lead_id,
+            call_type=request["call_type"],
+            provider=provider.name,
+            model=provider.model,
+            latency_ms=latency_ms,
+            fallback_used=fallback_used,
+            error=error,
+        )
+        return None
+    result = replace(
+        result,
+        latency_ms=_elapsed_ms(started),
+        fallback_used=fallback_used,
+        cost_usd=llm_cost_usd(
+            model=result.model,
+            input_tokens=result.input_tokens,
+            cached_tokens=result.cached_tokens,
+            output_tokens=result.output_tokens,
+        ),
+    )
+    _record(
+        broker=broker,
+        lead_id=lead_id,
+        call_type=request["call_type"],
+        provider=result.provider,
+        model=result.model,
+        latency_ms=result.latency_ms,
+        fallback_used=fallback_used,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cached_tokens=result.cached_tokens,
+        cost_usd=result.cost_usd,
+    )
+    return result
+
+
+def _record(*, broker: Broker, lead_id: int | None, call_type: CallType, **fields: Any) -> LLMCall:
+    return LLMCall.objects.create(broker=broker, lead_id=lead_id, call_type=call_type, **fields)
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason safe to store: our own messages, else only the exception's type (an SDK's
+    message may quote the request)."""
+    if isinstance(exc, pybreaker.CircuitBreakerError):
+        reason = "circuit open"
+    elif isinstance(exc, LLMProviderError):
+        reason = str(exc)
+    else:
+        reason = type(exc).__name__
+    return reason[:_ERROR_LENGTH]
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
