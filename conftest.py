@@ -190,14 +190,25 @@ def live_server_url(cast, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(cast, tmp_path_factory):
+def channel_stubs():
+    """Telegram and WhatsApp API stubs shared with the worker process (it sends through them)."""
+    from conversations.tests.channel_stubs import TelegramStub, WhatsAppStub
+
+    with TelegramStub() as telegram, WhatsAppStub() as whatsapp:
+        yield {"telegram": telegram, "whatsapp": whatsapp}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(cast, channel_stubs, tmp_path_factory):
     """A real Celery worker (separate process) on the test database and the test Redis."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {**_server_env(), "TELEGRAM_API_BASE": channel_stubs["telegram"].url,
+           "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline"}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "solo",
-             "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=_server_env(), stdout=out, stderr=subprocess.STDOUT,
+            [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",
+             "--concurrency", "4", "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text():

@@ -2,6 +2,7 @@
 
 import os
 
+from celery.schedules import crontab
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
@@ -11,4 +12,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
+    "conversations-requeue-stale": {"task": "conversations.requeue_stale_all", "schedule": 120.0},
+    # Inactivity penalties grow with time alone; 03:00 Santiago (CELERY_TIMEZONE) is the quiet hour.
+    "leads-nightly-rescore": {"task": "leads.tasks.leads_rescore_all_brokerages",
+                              "schedule": crontab(hour=3, minute=0)},
 }

@@ -252,3 +252,34 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- LLM --------------------------------------------------------------------------------
+# crm.llm.llm_complete tries LLM_PROVIDER, then LLM_FALLBACK_PROVIDER, then the offline
+# provider; a provider without an API key is skipped, so with no keys the offline assistant
+# answers. Each network provider has its own circuit breaker. Every attempt is an LLMCall.
+LLM_PROVIDER = env("LLM_PROVIDER", default="openai")  # openai | gemini | offline
+LLM_FALLBACK_PROVIDER = env("LLM_FALLBACK_PROVIDER", default="")  # openai | gemini | "" (none)
+if not {LLM_PROVIDER, LLM_FALLBACK_PROVIDER} <= {"openai", "gemini", "offline", ""}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("LLM_PROVIDER and LLM_FALLBACK_PROVIDER take openai, gemini or offline")
+# Dotted path to the offline provider's class (crm.llm.types.LLMProvider).
+LLM_OFFLINE_PROVIDER = env("LLM_OFFLINE_PROVIDER", default="conversations.offline.OfflineAssistant")
+LLM_TEMPERATURES = {"qualify": 0.3, "chat": 0.7, "json": 0.1, **env.json("LLM_TEMPERATURES", default={})}
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=20.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=0)  # SDK retries; the breaker and fallback handle failure
+LLM_BREAKER_FAIL_MAX = env.int("LLM_BREAKER_FAIL_MAX", default=5)
+LLM_BREAKER_RESET_SECONDS = env.float("LLM_BREAKER_RESET_SECONDS", default=60.0)
+# USD per million tokens; a dated snapshot ("gpt-4o-mini-2024-07-18") uses its model's prices.
+LLM_PRICES = env.json("LLM_PRICES", default={
+    "gpt-4o-mini": {"input": 0.15, "cached_input": 0.075, "output": 0.60},
+    "gpt-4o": {"input": 2.50, "cached_input": 1.25, "output": 10.00},
+    "gemini-2.5-flash": {"input": 0.30, "cached_input": 0.03, "output": 2.50},
+    "gemini-2.5-flash-lite": {"input": 0.10, "cached_input": 0.01, "output": 0.40},
+})
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com/v1")
+OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
+GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
+GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="https://generativelanguage.googleapis.com/")
+GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")

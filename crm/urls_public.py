@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from brokers import views as broker_views
+from conversations import webhooks
 from crm import health
 
 admin.site.site_header = "Corredora CRM — plataforma"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("registro/", broker_views.signup, name="signup"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("webhooks/telegram/<slug:slug>/", webhooks.telegram_webhook, name="webhook_telegram"),
+    path("webhooks/whatsapp/", webhooks.whatsapp_webhook, name="webhook_whatsapp"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from brokers import apis as broker_apis
 from brokers import views as broker_views
+from conversations import apis as conversation_apis
 from crm import health
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("logout/", broker_views.logout_view, name="logout"),
     path("equipo/", broker_views.team, name="team"),
     path("equipo/<int:user_id>/", broker_views.team_member_update, name="team_member_update"),
+    path("conversaciones/", include("conversations.page_urls")),
     path("configuracion/", broker_views.broker_settings, name="settings_home"),
     path("configuracion/<str:section>/", broker_views.broker_settings, name="settings"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -25,6 +27,10 @@ urlpatterns = [
     path("api/broker/users/", broker_apis.UserListCreateApi.as_view(), name="api_users"),
     path("api/broker/users/<int:user_id>/", broker_apis.UserDetailApi.as_view(), name="api_user_detail"),
     path("api/broker/config/", broker_apis.BrokerConfigApi.as_view(), name="api_config"),
+    path("api/v1/leads/", include("leads.urls")),
+    path("api/v1/pipeline/", include("pipeline.urls")),
+    path("api/v1/chat/", include("conversations.urls")),
+    path("api/v1/webchat/messages/", conversation_apis.WebchatMessagesApi.as_view(), name="api_webchat"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]

@@ -1,0 +1,37 @@
+"""The offline provider for the LLM facade: the rule-based assistant of `conversations.assistant`.
+
+Plugged in with LLM_OFFLINE_PROVIDER = "conversations.offline.OfflineAssistant". It reads the
+structured turn context the orchestrator passes (`context["turn"]`), not prose.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conversations.assistant import TurnContext, offline_reply
+from conversations.extraction import extract_fields
+from crm.llm.types import CallType, LLMResult, Message, ToolSpec
+
+NO_CONTEXT_REPLY = "¡Hola! Gracias por escribirnos. ¿Me cuentas qué tipo de propiedad buscas y en qué comuna?"
+
+
+class OfflineAssistant:
+    name = "offline"
+    model = "rules-es-cl"
+
+    def complete(
+        self,
+        *,
+        messages: Sequence[Message],
+        call_type: CallType,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
+        tools: Sequence[ToolSpec] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> LLMResult:
+        if call_type == "json":
+            last_user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+            fields = extract_fields(last_user)
+            return LLMResult(text="", provider=self.name, model=self.model, parsed=fields)
+        turn = (context or {}).get("turn")
+        text = offline_reply(turn) if isinstance(turn, TurnContext) else NO_CONTEXT_REPLY
+        return LLMResult(text=text, provider=self.name, model=self.model)

@@ -1,0 +1,208 @@
+"""One conversation turn: a stored inbound message becomes an updated, scored, staged lead and a
+stored reply. Each step is a small function; `run_turn` strings them together.
+
+    load → sanitise → lock the lead → extract and merge fields → (human mode? stop) → hand-off? →
+    semantic cache → context → LLM (fallbacks inside the facade) → persist reply and announce
+"""
+
+import re
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from brokers.models import BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig
+from conversations import assistant, selectors, services
+from conversations.extraction import extract_fields
+from conversations.models import Conversation, Message
+from crm.errors import ApplicationError
+from crm.llm import llm_complete
+from crm.realtime.broadcast import broadcast
+from crm.redis import redis_client
+from leads.models import Lead
+from leads.services import lead_update
+
+MAX_INPUT_CHARS = 2000
+LOCK_SECONDS = 120
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_INJECTION = re.compile(
+    r"(?i)(ignore|olvida|ignora)\s+(all\s+|todas?\s+)?(previous|prior|las|los)?\s*(instructions|instrucciones|reglas)"
+    r"|</?\s*(system|assistant|im_start|im_end)\s*>|\bsystem\s*prompt\b|\byou are now\b|\bahora eres\b"
+)
+_HANDOFF = re.compile(
+    r"(?i)\b(hablar|conversar|comunicarme|contactarme)\s+(con\s+)?(una?\s+)?"
+    r"(persona|humano|ejecutiv[oa]|asesor[a]?|agente|vendedor[a]?)|\b(quiero|necesito)\s+(una?\s+)?"
+    r"(persona|humano|ejecutiv[oa]|asesor[a]?)\s+(real)?"
+)
+_FRUSTRATION = re.compile(r"(?i)no me (entiendes|entiende|sirves|sirve)|p[eé]simo|malísimo|eres un robot|"
+                          r"no entiendes nada|!!!|ya te (lo )?dije")
+LEAD_FIELDS = ("name", "phone", "email", "location", "budget", "monthly_income", "dicom_status", "property_type",
+               "bedrooms")
+
+
+class TurnBusy(Exception):
+    """Another turn for this lead holds the lock; the task retries shortly (never drops the message)."""
+
+
+@dataclass
+class Turn:
+    message: Message
+    conversation: Conversation
+    lead: Lead
+    text: str
+
+
+def sanitise(text: str) -> str:
+    """Cap length, drop control and direction-override characters, defuse prompt-injection markers."""
+    text = unicodedata.normalize("NFC", text)[:MAX_INPUT_CHARS]
+    text = _CONTROL.sub("", text)
+    return _INJECTION.sub("[…]", text).strip()
+
+
+def load(message_id: int) -> Turn | None:
+    """The turn to run, or None when there is nothing left to do (already answered, or not inbound)."""
+    message = (Message.objects.select_related("conversation__lead")
+               .filter(pk=message_id, direction=Message.Direction.IN).first())
+    if message is None or message.status != Message.Status.RECEIVED:
+        return None
+    reply = Message.objects.filter(reply_to=message).first()
+    if reply is not None:  # a retry after the reply was stored: send it again, never drop it
+        if reply.status == Message.Status.QUEUED:
+            from conversations.tasks import send_outbound
+
+            send_outbound.delay(reply.id)
+        Message.objects.filter(pk=message.pk).update(status=Message.Status.PROCESSED)
+        return None
+    return Turn(message=message, conversation=message.conversation, lead=message.conversation.lead,
+                text=sanitise(message.text))
+
+
+@contextmanager
+def lead_lock(lead_id: int):
+    """One turn at a time per lead, across worker processes (a Redis lock that expires if a worker dies)."""
+    lock = redis_client().lock(f"turn-lock:{connection.schema_name}:{lead_id}", timeout=LOCK_SECONDS,
+                               blocking_timeout=5)
+    if not lock.acquire():
+        raise TurnBusy(f"lead {lead_id} is busy")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def known_fields(lead: Lead) -> dict[str, object]:
+    values = {
+        "name": lead.name, "phone": lead.phone, "email": lead.email, "location": lead.location,
+        "budget": {"amount": float(lead.budget_amount), "currency": lead.budget_currency}
+        if lead.budget_amount is not None else None,
+        "monthly_income": lead.monthly_income, "dicom_status": lead.dicom_status,
+        "property_type": lead.property_type, "bedrooms": lead.bedrooms,
+    }
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _lead_data(fields: dict[str, object]) -> dict[str, object]:
+    """Extraction output → lead fields (budget splits into amount and currency)."""
+    data = {k: v for k, v in fields.items() if k in LEAD_FIELDS and k != "budget"}
+    if "budget" in fields:
+        data["budget_amount"] = fields["budget"]["amount"]
+        data["budget_currency"] = fields["budget"]["currency"]
+    return data
+
+
+def merge_fields(turn: Turn, config: BrokerLeadConfig) -> dict[str, object]:
+    """Extract what the message states and merge it into the lead: never overwrite a known value with
+    nothing; a phone or e-mail that belongs to another lead is left out rather than failing the turn."""
+    learned = {k: v for k, v in extract_fields(turn.text).items() if v not in (None, "", {})}
+    known = known_fields(turn.lead)
+    new = {k: v for k, v in learned.items() if known.get(k) != v}
+    if new:
+        data = _lead_data(new)
+        try:
+            lead_update(lead=turn.lead, actor=None, data=data, config=config)
+        except ApplicationError as error:
+            if error.code != "duplicate_lead":
+                raise
+            for identity in ("phone", "email"):
+                data.pop(identity, None)
+                new.pop(identity, None)
+            turn.lead.refresh_from_db()
+            lead_update(lead=turn.lead, actor=None, data=data, config=config)
+    return new
+
+
+def wants_human(turn: Turn) -> bool:
+    """An explicit request for a person, or the second frustrated message in a row."""
+    if _HANDOFF.search(turn.text):
+        return True
+    if not _FRUSTRATION.search(turn.text):
+        return False
+    previous = (Message.objects.filter(conversation=turn.conversation, direction=Message.Direction.IN)
+                .exclude(pk=turn.message.pk).order_by("-created_at").values_list("text", flat=True).first())
+    return bool(previous and _FRUSTRATION.search(previous))
+
+
+def hand_off(turn: Turn) -> None:
+    Conversation.objects.filter(pk=turn.conversation.pk).update(human_mode=True)
+    recipients = [turn.lead.assigned_to_id] if turn.lead.assigned_to_id else None
+    broadcast("handoff_requested", {"conversation_id": turn.conversation.id, "lead_id": turn.lead.id,
+                                    "lead_name": turn.lead.name}, user_ids=recipients)
+    broadcast("human_mode_changed", {"conversation_id": turn.conversation.id, "lead_id": turn.lead.id,
+                                     "human_mode": True, "by": None})
+
+
+def build_context(turn: Turn, *, learned: dict, handoff: bool, lead_config: BrokerLeadConfig) -> assistant.TurnContext:
+    broker = connection.tenant
+    prompt = BrokerPromptConfig.objects.get(broker_id=broker.id)
+    known = known_fields(turn.lead)
+    priority = list(lead_config.field_priority) + [f for f in LEAD_FIELDS if f not in lead_config.field_priority]
+    first_turn = not Message.objects.filter(conversation=turn.conversation, direction=Message.Direction.OUT).exists()
+    return assistant.TurnContext(
+        broker_name=broker.name, assistant_name=prompt.assistant_name, greeting=prompt.greeting,
+        prompt_sections=prompt.sections, known=known, missing=[f for f in priority if f not in known],
+        learned_now=learned, calificacion=turn.lead.calificacion, first_turn=first_turn, handoff=handoff,
+        handback_note=turn.conversation.handback_note,
+    )
+
+
+def history(turn: Turn, limit: int) -> list[dict[str, str]]:
+    """The latest `limit` messages as chat turns (the newest, never the oldest)."""
+    roles = {Message.Sender.LEAD: "user"}
+    return [{"role": roles.get(m.sender, "assistant"), "content": sanitise(m.text) if m.sender == "lead" else m.text}
+            for m in selectors.recent_messages(conversation=turn.conversation, limit=limit)]
+
+
+def generate_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfig) -> str:
+    """Ask the LLM facade (a breaker per provider, then the fallback, then the offline assistant)."""
+    messages = [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(turn, chat.context_messages)]
+    result = llm_complete(broker=connection.tenant, messages=messages, call_type="chat", lead_id=turn.lead.id,
+                          context={"turn": ctx})
+    return result.text.strip() or assistant.offline_reply(ctx)
+
+
+def run_turn(*, message_id: int) -> Message | None:
+    turn = load(message_id)
+    if turn is None:
+        return None
+    with lead_lock(turn.lead.id):
+        with transaction.atomic():
+            turn = load(message_id)  # re-read under the lock: a concurrent retry may have finished it
+            if turn is None:
+                return None
+            lead_config = BrokerLeadConfig.objects.get(broker_id=connection.tenant.id)
+            learned = merge_fields(turn, lead_config)
+            chat = BrokerChatConfig.objects.get(broker_id=connection.tenant.id)
+            if turn.conversation.human_mode or not chat.ai_enabled:
+                Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.SKIPPED)
+                return None
+            handoff = wants_human(turn)
+            if handoff:
+                hand_off(turn)
+            ctx = build_context(turn, learned=learned, handoff=handoff, lead_config=lead_config)
+        text = assistant.offline_reply(ctx) if handoff else generate_reply(turn, ctx, chat)
+        with transaction.atomic():
+            reply = services.reply_create(inbound=turn.message, text=text)
+            Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
+            Lead.objects.filter(pk=turn.lead.pk).update(last_contacted_at=reply.created_at)
+        return reply

@@ -1,0 +1,16 @@
+"""The inbox pages (`/conversaciones/...`) on a brokerage host."""
+
+from django.urls import path
+
+from conversations import views
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("bandeja-de-salida/", views.outbox, name="inbox_outbox"),
+    path("<int:conversation_id>/", views.conversation_detail, name="inbox_conversation"),
+    path("<int:conversation_id>/fila/", views.conversation_row, name="inbox_conversation_row"),
+    path("<int:conversation_id>/mensajes/", views.conversation_messages, name="inbox_conversation_messages"),
+    path("<int:conversation_id>/tomar/", views.take_over, name="inbox_take_over"),
+    path("<int:conversation_id>/devolver/", views.hand_back, name="inbox_hand_back"),
+    path("<int:conversation_id>/responder/", views.reply, name="inbox_reply"),
+]

@@ -1,0 +1,166 @@
+"""Writes on conversations: storing what leads send (exactly once), replies, receipts, takeover."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from brokers.models import User
+from conversations.channels.base import InboundMessage, StatusUpdate
+from conversations.models import Conversation, Message
+from crm.errors import ApplicationError
+from crm.realtime.broadcast import broadcast
+from crm.tenancy import enqueue_on_commit
+from leads.models import Lead
+
+# Receipts only move forward; `failed` can follow any of them.
+STATUS_RANK = {Message.Status.QUEUED: 0, Message.Status.SENT: 1, Message.Status.DELIVERED: 2, Message.Status.READ: 3}
+
+
+def _lead_for_channel(*, channel: str, inbound: InboundMessage) -> Lead:
+    """The lead behind a channel identity: by that identity, else by phone, else a new lead."""
+    lead = Lead.objects.filter(channel=channel, channel_user_id=inbound.channel_user_id, is_deleted=False).first()
+    if lead is None and inbound.phone:
+        lead = Lead.objects.filter(phone=inbound.phone, is_deleted=False).first()
+    if lead is None:
+        lead = Lead.objects.create(channel=channel, channel_user_id=inbound.channel_user_id,
+                                   name=inbound.display_name[:120], phone=inbound.phone, source=channel)
+    return lead
+
+
+def _conversation_for(*, channel: str, inbound: InboundMessage) -> Conversation:
+    conversation = (Conversation.objects.select_related("lead")
+                    .filter(channel=channel, channel_user_id=inbound.channel_user_id).first())
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            lead=_lead_for_channel(channel=channel, inbound=inbound), channel=channel,
+            channel_user_id=inbound.channel_user_id,
+        )
+    return conversation
+
+
+@transaction.atomic
+def message_receive(*, channel: str, inbound: InboundMessage) -> Message | None:
+    """Store one inbound message and queue its turn once the row is committed.
+
+    Returns None when this (channel, external_id) is already stored: a redelivery is a no-op.
+    """
+    if Message.objects.filter(channel=channel, external_id=inbound.external_id).exists():
+        return None
+    conversation = _conversation_for(channel=channel, inbound=inbound)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation, channel=channel, direction=Message.Direction.IN,
+                sender=Message.Sender.LEAD, text=inbound.text, kind=inbound.kind, attachment=inbound.attachment,
+                external_id=inbound.external_id, status=Message.Status.RECEIVED,
+            )
+    except IntegrityError:  # the same delivery raced us to the insert
+        return None
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        unread_count=F("unread_count") + 1, last_message_at=now, last_inbound_at=now,
+    )
+    _announce_message(message, conversation)
+
+    from conversations.tasks import process_inbound
+
+    enqueue_on_commit(process_inbound, message.id)
+    return message
+
+
+def _announce_message(message: Message, conversation: Conversation) -> None:
+    event = {Message.Sender.LEAD: "new_message", Message.Sender.ASSISTANT: "ai_response"}.get(message.sender,
+                                                                                            "new_message")
+    broadcast(event, {
+        "conversation_id": conversation.id, "lead_id": conversation.lead_id, "message_id": message.id,
+        "direction": message.direction, "sender": message.sender, "text": message.text, "status": message.status,
+        "assigned_to": conversation.lead.assigned_to_id,
+    })
+
+
+@transaction.atomic
+def status_apply(*, channel: str, update: StatusUpdate) -> bool:
+    """Apply a delivery receipt; receipts arriving out of order never move a message backwards."""
+    message = (Message.objects.select_for_update()
+               .filter(channel=channel, external_id=update.external_id, direction=Message.Direction.OUT).first())
+    if message is None:
+        return False
+    if update.status == Message.Status.FAILED:
+        message.status, message.error = Message.Status.FAILED, update.error or "failed"
+    elif STATUS_RANK.get(update.status, -1) > STATUS_RANK.get(message.status, -1):
+        message.status = update.status
+    else:
+        return False
+    message.save(update_fields=["status", "error", "status_at"])
+    broadcast("message_status", {"message_id": message.id, "conversation_id": message.conversation_id,
+                                 "status": message.status})
+    return True
+
+
+@transaction.atomic
+def reply_create(*, inbound: Message, text: str, sender: str = Message.Sender.ASSISTANT,
+                 sender_user: User | None = None) -> Message:
+    """Store the reply to an inbound message (at most one) and queue its sending after commit."""
+    existing = Message.objects.filter(reply_to=inbound).first()
+    if existing is not None:
+        return existing
+    return _outbound_create(conversation=inbound.conversation, text=text, sender=sender, sender_user=sender_user,
+                            reply_to=inbound)
+
+
+def _outbound_create(*, conversation: Conversation, text: str, sender: str, sender_user: User | None,
+                     reply_to: Message | None = None) -> Message:
+    reply = Message.objects.create(
+        conversation=conversation, channel=conversation.channel, direction=Message.Direction.OUT, sender=sender,
+        sender_user=sender_user, text=text, reply_to=reply_to, status=Message.Status.QUEUED,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
+    _announce_message(reply, conversation)
+
+    from conversations.tasks import send_outbound
+
+    enqueue_on_commit(send_outbound, reply.id)
+    return reply
+
+
+def _check_can_handle(*, conversation: Conversation, user: User) -> None:
+    if not user.is_broker_admin and conversation.lead.assigned_to_id != user.id:
+        raise ApplicationError("Esta conversación es de otro ejecutivo.", code="not_your_lead", status_code=403)
+
+
+@transaction.atomic
+def conversation_take_over(*, conversation: Conversation, user: User) -> Conversation:
+    """An agent takes the conversation: the assistant stops replying until it is handed back."""
+    _check_can_handle(conversation=conversation, user=user)
+    conversation.human_mode, conversation.taken_over_by = True, user
+    conversation.save(update_fields=["human_mode", "taken_over_by", "updated_at"])
+    broadcast("human_mode_changed", {"conversation_id": conversation.id, "lead_id": conversation.lead_id,
+                                     "human_mode": True, "by": user.id})
+    return conversation
+
+
+@transaction.atomic
+def conversation_hand_back(*, conversation: Conversation, user: User, note: str = "") -> Conversation:
+    """Back to the assistant, with a note it will read in its next turn."""
+    _check_can_handle(conversation=conversation, user=user)
+    conversation.human_mode, conversation.taken_over_by, conversation.handback_note = False, None, note.strip()
+    conversation.save(update_fields=["human_mode", "taken_over_by", "handback_note", "updated_at"])
+    broadcast("human_mode_changed", {"conversation_id": conversation.id, "lead_id": conversation.lead_id,
+                                     "human_mode": False, "by": user.id})
+    return conversation
+
+
+@transaction.atomic
+def agent_reply(*, conversation: Conversation, user: User, text: str) -> Message:
+    """A reply typed by an agent, sent through the lead's channel and attributed to them."""
+    _check_can_handle(conversation=conversation, user=user)
+    text = text.strip()
+    if not text:
+        raise ApplicationError("Escribe un mensaje.", code="empty_message", details={"text": ["Obligatorio."]})
+    return _outbound_create(conversation=conversation, text=text, sender=Message.Sender.AGENT, sender_user=user)
+
+
+@transaction.atomic
+def conversation_mark_read(*, conversation: Conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+

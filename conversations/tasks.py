@@ -1,0 +1,62 @@
+"""Celery tasks: run a conversation turn, send an outbound message. Both idempotent, acks_late,
+retried with back-off; what finally fails becomes a DeadLetter the brokerage's ADMIN can see."""
+
+from celery import shared_task
+from django.db import transaction
+
+from conversations import delivery, orchestrator
+from conversations.models import DeadLetter, Message
+from crm.tenancy import for_each_brokerage
+
+RETRY_BACKOFF_SECONDS = (2, 10, 60, 300)
+
+
+def _dead_letter(task, message_id: int, exc: Exception) -> None:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            return
+        final = Message.Status.DEAD if message.direction == Message.Direction.IN else Message.Status.FAILED
+        message.status, message.error = final, str(exc)[:300]
+        message.save(update_fields=["status", "error", "status_at"])
+        DeadLetter.objects.create(message=message, task=task.name, error=repr(exc)[:2000],
+                                  attempts=task.request.retries + 1)
+
+
+def _retry_or_bury(task, message_id: int, exc: Exception):
+    retries = task.request.retries
+    if retries >= len(RETRY_BACKOFF_SECONDS):
+        _dead_letter(task, message_id, exc)
+        return None
+    raise task.retry(exc=exc, countdown=RETRY_BACKOFF_SECONDS[retries])
+
+
+@shared_task(bind=True, acks_late=True, max_retries=len(RETRY_BACKOFF_SECONDS), name="conversations.process_inbound")
+def process_inbound(self, message_id: int) -> None:
+    try:
+        orchestrator.run_turn(message_id=message_id)
+    except orchestrator.TurnBusy as exc:
+        # Another turn of the same lead is running: wait for it rather than give up.
+        raise self.retry(exc=exc, countdown=1, max_retries=None) from exc
+    except Exception as exc:  # noqa: BLE001 — any failure is retried, then dead-lettered
+        return _retry_or_bury(self, message_id, exc)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=len(RETRY_BACKOFF_SECONDS), name="conversations.send_outbound")
+def send_outbound(self, message_id: int) -> None:
+    try:
+        delivery.message_deliver(message_id=message_id)
+    except delivery.RetryableSendError as exc:
+        return _retry_or_bury(self, message_id, exc)
+
+
+@shared_task(name="conversations.requeue_stale_all", ignore_result=True)
+def requeue_stale_all() -> int:
+    """Beat entry (public schema): look for stranded work in every brokerage."""
+    return for_each_brokerage(requeue_stale)
+
+
+@shared_task(name="conversations.requeue_stale", ignore_result=True)
+def requeue_stale() -> int:
+    """Safety net for a queue that was unreachable at commit time: stored work is never stranded."""
+    return delivery.stale_requeue()

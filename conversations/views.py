@@ -1,0 +1,132 @@
+"""The live inbox: conversation list, chat with the lead's data beside it, takeover and the outbox."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from brokers.views import broker_required
+from conversations import selectors, services
+from conversations.forms import HandBackForm, ReplyForm
+from conversations.models import Channel, Conversation, Message
+from crm.errors import ApplicationError
+
+PAGE_SIZE = 20
+
+
+def _filters(request) -> dict:
+    """The list's filters from the query string, in conversation_list's terms."""
+    params = request.GET
+    channel = params.get("canal", "")
+    return {
+        "search": params.get("q", "").strip(),
+        "channel": channel if channel in Channel.values else "",
+        "unread": params.get("no_leidas") == "1",
+        "human_mode": True if params.get("persona") == "1" else None,
+    }
+
+
+def _inbox_context(request, **extra) -> dict:
+    conversations = selectors.inbox_list(user=request.user, **_filters(request))
+    return {
+        "page": Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page")),
+        "channels": Channel.choices,
+        "outbox_count": selectors.outbox_list(user=request.user).count(),
+        "status_labels": dict(Message.Status.choices),
+        **extra,
+    }
+
+
+def _conversation_or_404(request, conversation_id: int) -> Conversation:
+    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    if conversation is None:
+        raise Http404
+    return conversation
+
+
+@broker_required
+def inbox(request):
+    return render(request, "conversations/inbox.html", _inbox_context(request))
+
+
+@broker_required
+def conversation_detail(request, conversation_id: int):
+    conversation = _conversation_or_404(request, conversation_id)
+    services.conversation_mark_read(conversation=conversation)
+    return render(request, "conversations/inbox.html", _inbox_context(
+        request, conversation=conversation, lead=conversation.lead,
+        chat=selectors.chat_messages(conversation=conversation),
+        reply_form=ReplyForm(), hand_back_form=HandBackForm(),
+    ))
+
+
+@broker_required
+def conversation_row(request, conversation_id: int):
+    """One list row, when the conversation matches the list's filters (the live list inserts it)."""
+    conversations = selectors.inbox_list(user=request.user, **_filters(request))
+    conversation = conversations.filter(pk=conversation_id).first()
+    if conversation is None:
+        return HttpResponse(status=204)
+    return render(request, "conversations/_conversation_item.html", {"conversation": conversation})
+
+
+@broker_required
+def conversation_messages(request, conversation_id: int):
+    """The chat's bubbles after `?after=<message id>` (the live chat appends them)."""
+    conversation = _conversation_or_404(request, conversation_id)
+    after = request.GET.get("after", "")
+    chat = selectors.chat_messages(conversation=conversation, after_id=int(after) if after.isdigit() else 0)
+    return render(request, "conversations/_messages.html", {"chat": chat, "lead": conversation.lead})
+
+
+@broker_required
+def outbox(request):
+    page = Paginator(selectors.outbox_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "conversations/outbox.html", {"page": page, "outbox_count": page.paginator.count})
+
+
+def conversation_action(handler):
+    """A POST on a conversation the user can see; refusals become a message; back to the chat."""
+
+    @require_POST
+    @broker_required
+    def view(request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        try:
+            notice = handler(request, conversation)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            if notice:
+                messages.success(request, notice)
+        return redirect(reverse("inbox_conversation", args=[conversation.id]))
+
+    view.__name__ = handler.__name__
+    view.__doc__ = handler.__doc__
+    return view
+
+
+@conversation_action
+def take_over(request, conversation: Conversation) -> str:
+    services.conversation_take_over(conversation=conversation, user=request.user)
+    return _("Tomaste la conversación: el asistente no responderá hasta que la devuelvas.")
+
+
+@conversation_action
+def hand_back(request, conversation: Conversation) -> str:
+    form = HandBackForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    services.conversation_hand_back(conversation=conversation, user=request.user, note=note)
+    return _("El asistente vuelve a responder esta conversación.")
+
+
+@conversation_action
+def reply(request, conversation: Conversation) -> str:
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError(_("Escribe un mensaje de hasta 4.000 caracteres."), code="invalid_reply")
+    services.agent_reply(conversation=conversation, user=request.user, text=form.cleaned_data["text"])
+    return ""
