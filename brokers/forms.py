@@ -1,7 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from brokers.models import BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig, BrokerVoiceConfig, User, slug_validator
+from brokers.models import (
+    BrokerChatConfig,
+    BrokerLeadConfig,
+    BrokerPromptConfig,
+    BrokerVoiceConfig,
+    User,
+    slug_validator,
+)
 from brokers.services import SECRET_CHAT_FIELDS
 from crm.errors import ApplicationError
 

@@ -1,7 +1,15 @@
 import pytest
 from django.db import connection
 
-from brokers.models import Broker, BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig, BrokerVoiceConfig, Domain, User
+from brokers.models import (
+    Broker,
+    BrokerChatConfig,
+    BrokerLeadConfig,
+    BrokerPromptConfig,
+    BrokerVoiceConfig,
+    Domain,
+    User,
+)
 from conftest import PASSWORD
 
 SIGNUP = {
