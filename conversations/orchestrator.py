@@ -25,6 +25,7 @@ from leads.services import lead_update
 
 MAX_INPUT_CHARS = 2000
 LOCK_SECONDS = 120
+LOCK_WAIT_SECONDS = 5
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _INJECTION = re.compile(
     r"(?i)(ignore|olvida|ignora)\s+(all\s+|todas?\s+)?(previous|prior|las|los)?\s*(instructions|instrucciones|reglas)"
@@ -82,7 +83,7 @@ def load(message_id: int) -> Turn | None:
 def lead_lock(lead_id: int):
     """One turn at a time per lead, across worker processes (a Redis lock that expires if a worker dies)."""
     lock = redis_client().lock(f"turn-lock:{connection.schema_name}:{lead_id}", timeout=LOCK_SECONDS,
-                               blocking_timeout=5)
+                               blocking_timeout=LOCK_WAIT_SECONDS)
     if not lock.acquire():
         raise TurnBusy(f"lead {lead_id} is busy")
     try:
