@@ -21,6 +21,7 @@ from crm.llm import llm_complete
 from crm.realtime.broadcast import broadcast
 from crm.redis import redis_client
 from leads.models import Lead
+from leads.scoring import lead_rescore
 from leads.services import lead_update
 
 MAX_INPUT_CHARS = 2000
@@ -130,6 +131,7 @@ def merge_fields(turn: Turn, config: BrokerLeadConfig) -> dict[str, object]:
                 new.pop(identity, None)
             turn.lead.refresh_from_db()
             lead_update(lead=turn.lead, actor=None, data=data, config=config)
+    lead_rescore(lead=turn.lead, config=config, reason="message")  # engagement counts every message
     return new
 
 
@@ -205,5 +207,4 @@ def run_turn(*, message_id: int) -> Message | None:
         with transaction.atomic():
             reply = services.reply_create(inbound=turn.message, text=text)
             Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
-            Lead.objects.filter(pk=turn.lead.pk).update(last_contacted_at=reply.created_at)
         return reply

@@ -60,6 +60,8 @@ def message_receive(*, channel: str, inbound: InboundMessage) -> Message | None:
     Conversation.objects.filter(pk=conversation.pk).update(
         unread_count=F("unread_count") + 1, last_message_at=now, last_inbound_at=now,
     )
+    Lead.objects.filter(pk=conversation.lead_id).update(messages_count=F("messages_count") + 1,
+                                                         last_contacted_at=now)
     _announce_message(message, conversation)
 
     from conversations.tasks import process_inbound
@@ -158,6 +160,12 @@ def agent_reply(*, conversation: Conversation, user: User, text: str) -> Message
     if not text:
         raise ApplicationError("Escribe un mensaje.", code="empty_message", details={"text": ["Obligatorio."]})
     return _outbound_create(conversation=conversation, text=text, sender=Message.Sender.AGENT, sender_user=user)
+
+
+@transaction.atomic
+def notification_send(*, conversation: Conversation, text: str) -> Message:
+    """A message the platform sends on its own (a visit reminder), through the lead's channel."""
+    return _outbound_create(conversation=conversation, text=text, sender=Message.Sender.SYSTEM, sender_user=None)
 
 
 @transaction.atomic

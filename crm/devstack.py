@@ -170,7 +170,9 @@ def cmd_run(port: int) -> int:
         return run_together({
             "web": [str(bin_dir / "uvicorn"), "crm.asgi:application", "--host", "127.0.0.1", "--port", str(port),
                     "--no-access-log", "--lifespan", "off"],
-            "worker": [str(bin_dir / "celery"), "-A", "crm", "worker", "-l", "info", "--concurrency", "2"],
+            # Threads: a turn mostly waits on the LLM and the channel API, so one process serves many.
+            "worker": [str(bin_dir / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",
+                       "--concurrency", os.environ.get("WORKER_CONCURRENCY", "32")],
             "beat": [str(bin_dir / "celery"), "-A", "crm", "beat", "-l", "info",
                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
         }, env)
