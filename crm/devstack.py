@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("CRM_DATA_DIR", ROOT / ".data"))
 DEV_ENV_FILE = DATA / "dev.env"
+MAX_CONNECTIONS = 300
 
 # pgserver asks platformdirs for a runtime folder it never needs here; the warning is noise.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -52,6 +53,7 @@ def postgres(database: str) -> Iterator[str]:
     started = time.monotonic()
     DATA.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(DATA / "pg", cleanup_mode="stop")
+    _raise_connection_limit(server)
     socket_dir = server.get_postmaster_info().socket_dir
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
@@ -61,6 +63,17 @@ def postgres(database: str) -> Iterator[str]:
         yield f"postgres://postgres@/{database}?host={socket_dir}"
     finally:
         server.cleanup()
+
+
+def _raise_connection_limit(server) -> None:
+    """The default 100 connections is too few for a web server, a 32-thread worker and the test
+    servers side by side; raised once (it needs a restart, done here on first use)."""
+    from pgserver._commands import pg_ctl
+
+    if f"{MAX_CONNECTIONS}" in server.psql("SHOW max_connections;"):
+        return
+    server.psql(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS};")
+    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user)
 
 
 @contextlib.contextmanager
@@ -169,7 +182,7 @@ def cmd_run(port: int) -> int:
         bin_dir = Path(sys.executable).parent
         return run_together({
             "web": [str(bin_dir / "uvicorn"), "crm.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-                    "--no-access-log", "--lifespan", "off"],
+                    "--no-access-log", "--lifespan", "off", "--limit-concurrency", "200"],
             # Threads: a turn mostly waits on the LLM and the channel API, so one process serves many.
             "worker": [str(bin_dir / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",
                        "--concurrency", os.environ.get("WORKER_CONCURRENCY", "32")],

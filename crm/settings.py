@@ -105,7 +105,9 @@ ASGI_APPLICATION = "crm.asgi.application"
 # --- data -----------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@localhost:5432/crm")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# 0: under ASGI each request may run in a different thread, and persistent per-thread connections
+# pile up (Django's own advice); a pooler (PgBouncer in session mode) belongs in front in production.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -283,3 +285,27 @@ OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="https://generativelanguage.googleapis.com/")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-2.5-flash")
+
+# --- knowledge base -----------------------------------------------------------------------
+# Embeddings: offline (default, no network: USE multilingual v3 from its wheel), openai or gemini
+# (their SDKs, with the OPENAI_*/GEMINI_* base URLs and keys above). Vectors carry their model;
+# changing the provider re-embeds (knowledge.services.kb_reembed_stale).
+KNOWLEDGE_EMBEDDING_PROVIDER = env("KNOWLEDGE_EMBEDDING_PROVIDER", default="offline")
+if KNOWLEDGE_EMBEDDING_PROVIDER not in ("offline", "openai", "gemini"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("KNOWLEDGE_EMBEDDING_PROVIDER takes offline, openai or gemini")
+KNOWLEDGE_OPENAI_MODEL = env("KNOWLEDGE_OPENAI_MODEL", default="text-embedding-3-small")
+KNOWLEDGE_GEMINI_MODEL = env("KNOWLEDGE_GEMINI_MODEL", default="text-embedding-004")
+KNOWLEDGE_CHUNK_CHARS = env.int("KNOWLEDGE_CHUNK_CHARS", default=800)
+KNOWLEDGE_CHUNK_OVERLAP_CHARS = env.int("KNOWLEDGE_CHUNK_OVERLAP_CHARS", default=150)
+KNOWLEDGE_EMBED_BATCH = env.int("KNOWLEDGE_EMBED_BATCH", default=32)
+KNOWLEDGE_UPLOAD_MAX_BYTES = env.int("KNOWLEDGE_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024)
+# Passages below this cosine similarity stay out of the prompt. Depends on the model: 0.25 suits
+# the offline one (docs/architecture.md, "Knowledge base"); network models score higher.
+KNOWLEDGE_SIMILARITY_FLOOR = env.float("KNOWLEDGE_SIMILARITY_FLOOR", default=0.25)
+KNOWLEDGE_PASSAGES = env.int("KNOWLEDGE_PASSAGES", default=3)
+KNOWLEDGE_HNSW_EF_SEARCH = env.int("KNOWLEDGE_HNSW_EF_SEARCH", default=64)
+# Semantic cache: a general question within this cosine similarity of a cached one gets its answer.
+KNOWLEDGE_CACHE_SIMILARITY = env.float("KNOWLEDGE_CACHE_SIMILARITY", default=0.92)
+KNOWLEDGE_CACHE_TTL_SECONDS = env.int("KNOWLEDGE_CACHE_TTL_SECONDS", default=7 * 24 * 3600)

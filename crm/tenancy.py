@@ -1,10 +1,13 @@
 """Small tenancy helpers shared by every app's services and tasks."""
 
+import logging
 from collections.abc import Callable
 
 from celery import Task
 from django.conf import settings
 from django.db import connection, transaction
+
+logger = logging.getLogger(__name__)
 
 
 def enqueue_on_commit(task: Task, *args, **kwargs) -> None:
@@ -17,6 +20,8 @@ def enqueue_on_commit(task: Task, *args, **kwargs) -> None:
         connection.set_tenant(tenant)
         try:
             task.delay(*args, **kwargs)
+        except Exception:  # the work is committed; periodic sweeps (e.g. conversations.requeue_stale) retry it
+            logger.warning("could not queue %s; left for the sweep", task.name, exc_info=True)
         finally:
             connection.set_tenant(previous)
 

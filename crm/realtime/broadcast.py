@@ -1,5 +1,6 @@
 """Live events for the dashboard, sent only once the transaction that caused them commits."""
 
+import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -8,6 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.realtime.groups import broker_group, user_group
+
+logger = logging.getLogger(__name__)
 
 
 def envelope(event: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +29,10 @@ def broadcast(event: str, data: dict[str, Any], *, user_ids: list[int] | None = 
 
     def send() -> None:
         layer = get_channel_layer()
-        for group in groups:
-            async_to_sync(layer.group_send)(group, message)
+        try:
+            for group in groups:
+                async_to_sync(layer.group_send)(group, message)
+        except Exception:  # a live update is best effort: never fail the committed change over it
+            logger.warning("broadcast of %s failed", event, exc_info=True)
 
     transaction.on_commit(send)
