@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from brokers.middleware import forget_hosts
 from brokers.models import Broker, User
 
 ROOT = Path(__file__).resolve().parent
@@ -78,6 +79,7 @@ def cast(django_db_setup, django_db_blocker) -> Cast:
 def _public_schema_after_each_test():
     yield
     connection.set_schema_to_public()
+    forget_hosts()  # a rolled-back test must not leave its brokerage state in the host memo
 
 
 @pytest.fixture

@@ -1,18 +1,41 @@
+import time
+
 from django.contrib.auth import logout
+from django.db.models.signals import post_delete, post_save
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from brokers.auth import user_allowed_on_tenant
+from brokers.models import Broker, Domain
 from crm.logging import bind_log_context
 
+HOST_MEMO_SECONDS = 30
+_hosts: dict[str, tuple[float, Broker]] = {}
 
-class CachedTenantMiddleware(TenantMainMiddleware):
-    """Routes by host; a deactivated brokerage answers with a 'suspended' page."""
+
+def forget_hosts(**kwargs) -> None:
+    """Any change to a brokerage or a host empties this process's memo at once; other processes
+    see it within HOST_MEMO_SECONDS (sessions, tokens and webhooks re-read the brokerage anyway)."""
+    _hosts.clear()
+
+
+for model in (Broker, Domain):
+    post_save.connect(forget_hosts, sender=model, dispatch_uid=f"forget-hosts-save-{model.__name__}")
+    post_delete.connect(forget_hosts, sender=model, dispatch_uid=f"forget-hosts-delete-{model.__name__}")
+
+
+class TenantByHostMiddleware(TenantMainMiddleware):
+    """Routes by host, remembering host → brokerage briefly (the lookup was half of a small
+    request's time); a deactivated brokerage answers with a 'suspended' page."""
 
     def get_tenant(self, domain_model, hostname):
-        return domain_model.objects.select_related("tenant").only(
-            "tenant__id", "tenant__schema_name", "tenant__name", "tenant__slug", "tenant__is_active"
-        ).get(domain=hostname).tenant
+        now = time.monotonic()
+        memo = _hosts.get(hostname)
+        if memo is not None and memo[0] > now:
+            return memo[1]
+        tenant = domain_model.objects.select_related("tenant").get(domain=hostname).tenant
+        _hosts[hostname] = (now + HOST_MEMO_SECONDS, tenant)
+        return tenant
 
     def process_request(self, request):
         response = super().process_request(request)

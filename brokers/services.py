@@ -16,6 +16,7 @@ from brokers.models import (
     Domain,
     User,
 )
+from brokers.schema import tenant_schema_create
 from crm.errors import ApplicationError
 
 RESERVED_SLUGS = {"www", "admin", "api", "app", "public", "static", "media", "mail", "webhooks", "platform"}
@@ -65,6 +66,7 @@ def broker_register(*, name: str, slug: str, admin_email: str, admin_name: str, 
     broker = Broker(schema_name=schema_name_for(slug), name=name.strip(), slug=slug,
                     contact_email=admin_email, contact_phone=contact_phone)
     broker.full_clean(exclude=["schema_name"])
+    tenant_schema_create(broker.schema_name)  # fast path; otherwise save() migrates the schema
     broker.save(verbosity=0)
     Domain.objects.create(domain=broker_host(broker), tenant=broker, is_primary=True)
     for config_model in (BrokerPromptConfig, BrokerLeadConfig, BrokerVoiceConfig, BrokerChatConfig):

@@ -69,7 +69,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
     "crm.logging.RequestContextMiddleware",
-    "brokers.middleware.CachedTenantMiddleware",
+    "brokers.middleware.TenantByHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
