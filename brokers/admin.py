@@ -1,5 +1,6 @@
 """Django admin for platform superadmins (platform host only)."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +61,7 @@ class BrokerAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "contact_email"]
     readonly_fields = ["schema_name", "created_at"]
     inlines = [DomainInline, PromptConfigInline, LeadConfigInline, VoiceConfigInline, ChatConfigInline]
-    actions = ["activate", "deactivate"]
+    actions = ["activate", "deactivate", "telegram_set_webhook"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(schema_name="public")
@@ -79,6 +80,22 @@ class BrokerAdmin(admin.ModelAdmin):
         for broker in queryset:
             services.broker_set_active(broker=broker, is_active=False)
         self.message_user(request, _("%(n)d corredoras desactivadas.") % {"n": queryset.count()}, messages.WARNING)
+
+
+    @admin.action(description=_("Registrar webhook de Telegram (secreto nuevo)"))
+    def telegram_set_webhook(self, request, queryset):
+        from conversations.channels.base import ChannelSendError
+        from conversations.services import telegram_webhook_register
+        from crm.errors import ApplicationError
+
+        base_url = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")
+        for broker in queryset:
+            try:
+                url = telegram_webhook_register(broker=broker, base_url=base_url)
+            except (ApplicationError, ChannelSendError) as exc:
+                self.message_user(request, f"{broker.name}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{broker.name}: {url}", messages.SUCCESS)
 
 
 @admin.register(Domain)

@@ -1,10 +1,13 @@
 """Writes on conversations: storing what leads send (exactly once), replies, receipts, takeover."""
 
+import secrets
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from brokers.models import User
+from brokers.models import Broker, BrokerChatConfig, User
+from conversations.channels import telegram
 from conversations.channels.base import InboundMessage, StatusUpdate
 from conversations.models import Conversation, Message
 from crm.errors import ApplicationError
@@ -172,3 +175,21 @@ def notification_send(*, conversation: Conversation, text: str) -> Message:
 def conversation_mark_read(*, conversation: Conversation) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
 
+
+
+def telegram_webhook_register(*, broker: Broker, base_url: str) -> str:
+    """Point the brokerage's Telegram bot at our webhook with a freshly generated secret token.
+
+    The new secret is stored only once Telegram accepted it; returns the webhook URL.
+    """
+    config = BrokerChatConfig.objects.get(broker=broker)
+    if not config.telegram_bot_token:
+        raise ApplicationError("La corredora no tiene token de bot de Telegram.", code="telegram_not_configured")
+    if not base_url.startswith("https://") and not base_url.startswith("http://"):
+        raise ApplicationError("Indica la URL pública de la plataforma (https://…).", code="invalid_base_url")
+    url = f"{base_url.rstrip('/')}/webhooks/telegram/{broker.slug}/"
+    secret = secrets.token_urlsafe(32)
+    telegram.set_webhook(token=config.telegram_bot_token, url=url, secret_token=secret)
+    config.telegram_secret_token = secret
+    config.save(update_fields=["telegram_secret_token", "updated_at"])
+    return url

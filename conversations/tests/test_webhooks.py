@@ -198,3 +198,28 @@ def test_whatsapp_statuses_never_move_backwards(channels, broker_a, page_client)
     with broker_a:
         out.refresh_from_db()
     assert out.status == "read"
+
+
+@pytest.mark.django_db
+def test_telegram_set_webhook_command_registers_a_fresh_secret(broker_a, telegram_stub):
+    from django.core.management import call_command
+
+    config = BrokerChatConfig.objects.get(broker=broker_a)
+    config.telegram_bot_token, config.telegram_secret_token = "123:alfa", "old-secret"
+    config.save()
+
+    call_command("telegram_set_webhook", "alfa", "--base-url", "https://crm.example.cl")
+
+    request = telegram_stub.requests[-1]
+    assert request["path"] == "/bot123:alfa/setWebhook"
+    assert request["json"]["url"] == "https://crm.example.cl/webhooks/telegram/alfa/"
+    new_secret = BrokerChatConfig.objects.get(broker=broker_a).telegram_secret_token
+    assert new_secret != "old-secret" and request["json"]["secret_token"] == new_secret
+
+
+@pytest.mark.django_db
+def test_telegram_set_webhook_without_bot_token_is_a_clear_error(broker_a):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="token de bot"):
+        call_command("telegram_set_webhook", "alfa", "--base-url", "https://crm.example.cl")
