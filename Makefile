@@ -17,6 +17,7 @@ test: install browser ## the whole test suite on the project's own PostgreSQL an
 
 bench: install ## benchmarks: print numbers, assert nothing
 	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/tenants.py
+	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/leads.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -100,9 +100,12 @@ def logout_view(request):
 
 @broker_required
 def home(request):
-    from crm.dashboard import home_numbers
+    from crm.dashboard import home_charts, home_numbers
 
-    return render(request, "brokers/home.html", {"numbers": home_numbers(broker=request.tenant)})
+    numbers = home_numbers(broker=request.tenant)
+    return render(request, "brokers/home.html", {
+        "numbers": numbers, "charts": home_charts(user=request.user) if numbers["leads"] else None,
+    })
 
 
 @admin_required

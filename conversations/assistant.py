@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from appointments.chat import VisitContext
+
 FIELD_QUESTIONS = {
     "name": "¿Con quién tengo el gusto?",
     "location": "¿En qué comuna o sector te gustaría vivir?",
@@ -42,6 +44,7 @@ class TurnContext:
     handoff: bool = False
     handback_note: str = ""
     passages: list[str] = field(default_factory=list)
+    visit: VisitContext | None = None  # set when a visit is on the table: the visit tools are offered
 
 
 def system_prompt(ctx: TurnContext) -> str:
@@ -56,7 +59,12 @@ def system_prompt(ctx: TurnContext) -> str:
     known = ", ".join(f"{FIELD_LABELS.get(k, k)}: {describe(k, v)}" for k, v in ctx.known.items()) or "nada aún"
     missing = ", ".join(FIELD_LABELS.get(k, k) for k in ctx.missing[:2]) or "nada"
     variable = [f"Datos del cliente: {known}.", f"Pregunta a continuación por: {missing}."]
-    if ctx.calificacion in ("calificado", "potencial"):
+    if ctx.visit is not None and ctx.visit.upcoming:
+        variable.append(f"El cliente tiene una visita agendada para el {ctx.visit.upcoming}.")
+    elif ctx.visit is not None:
+        variable.append("El cliente califica: ofrécele una visita con un ejecutivo. Usa list_visit_slots para "
+                        "mostrarle horarios reales y book_visit para agendar el que elija.")
+    elif ctx.calificacion in ("calificado", "potencial"):
         variable.append("El cliente califica: ofrécele agendar una visita con un ejecutivo.")
     if ctx.handback_note:
         variable.append(f"Nota del ejecutivo: {ctx.handback_note}")
@@ -85,20 +93,31 @@ def _acknowledgement(learned: dict[str, object]) -> str:
     return f"Perfecto, anoto: {', '.join(parts)}." if parts else "¡Perfecto, gracias!"
 
 
-def offline_reply(ctx: TurnContext) -> str:
-    """Greet, acknowledge what the lead just said, then ask for the next one or two missing fields
-    in the brokerage's order; when the lead qualifies, offer a visit."""
-    if ctx.handoff:
-        return HANDOFF_REPLY.format(broker=ctx.broker_name)
-    if ctx.first_turn and not ctx.learned_now and not ctx.passages:
-        return ctx.greeting.format(assistant=ctx.assistant_name, broker=ctx.broker_name)
+def offline_opening(ctx: TurnContext) -> list[str]:
+    """Who we are on the first turn, what we understood, and the knowledge-base answer if any."""
     parts = [f"¡Hola! Soy {ctx.assistant_name}, de {ctx.broker_name}."] if ctx.first_turn else []
     acknowledgement = _acknowledgement(ctx.learned_now)
     if acknowledgement:
         parts.append(acknowledgement)
     if ctx.passages:
         parts.append(ctx.passages[0])
-    if ctx.calificacion in ("calificado", "potencial") and not {"phone", "email"} <= set(ctx.missing):
+    return parts
+
+
+def offline_reply(ctx: TurnContext) -> str:
+    """Greet, acknowledge what the lead just said, then ask for the next one or two missing fields
+    in the brokerage's order; when the lead qualifies, offer a visit (the visit tools list the
+    slots and book the lead's choice: see conversations.offline)."""
+    if ctx.handoff:
+        return HANDOFF_REPLY.format(broker=ctx.broker_name)
+    if ctx.first_turn and not ctx.learned_now and not ctx.passages:
+        return ctx.greeting.format(assistant=ctx.assistant_name, broker=ctx.broker_name)
+    parts = offline_opening(ctx)
+    if ctx.visit is not None and ctx.visit.offered:
+        parts.append("¿Cuál de los horarios que te propuse te acomoda? Respóndeme con el número, "
+                     "o dime otro día y hora.")
+    elif ctx.visit is None and ctx.calificacion in ("calificado", "potencial") \
+            and not {"phone", "email"} <= set(ctx.missing):
         parts.append("Con estos datos podemos coordinar una visita con uno de nuestros ejecutivos. "
                      "¿Qué día y horario te acomoda?")
     elif ctx.missing:

@@ -7,7 +7,8 @@ structured turn context the orchestrator passes (`context["turn"]`), not prose.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conversations.assistant import TurnContext, offline_reply
+from appointments.chat import offline_calls
+from conversations.assistant import TurnContext, offline_opening, offline_reply
 from conversations.extraction import extract_fields
 from crm.llm.types import CallType, LLMResult, Message, ToolSpec
 
@@ -33,5 +34,10 @@ class OfflineAssistant:
             fields = extract_fields(last_user)
             return LLMResult(text="", provider=self.name, model=self.model, parsed=fields)
         turn = (context or {}).get("turn")
-        text = offline_reply(turn) if isinstance(turn, TurnContext) else NO_CONTEXT_REPLY
-        return LLMResult(text=text, provider=self.name, model=self.model)
+        if not isinstance(turn, TurnContext):
+            return LLMResult(text=NO_CONTEXT_REPLY, provider=self.name, model=self.model)
+        last_user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        calls = offline_calls(turn.visit, last_user) if tools and turn.visit is not None else []
+        # With a visit tool call, its result (slots, booking, confirmation) is the rest of the reply.
+        text = " ".join(offline_opening(turn)) if calls else offline_reply(turn)
+        return LLMResult(text=text, provider=self.name, model=self.model, tool_calls=calls)

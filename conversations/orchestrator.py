@@ -10,16 +10,21 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 
+from appointments import chat as visits
 from brokers.models import BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig
 from conversations import assistant, selectors, services
 from conversations.extraction import extract_fields
 from conversations.models import Conversation, Message
 from crm.errors import ApplicationError
 from crm.llm import llm_complete
+from crm.llm.providers.offline import FIXED_REPLY
 from crm.realtime.broadcast import broadcast
 from crm.redis import redis_client
+from knowledge.selectors import kb_search
+from knowledge.semantic_cache import cache_lookup, cache_store
 from leads.models import Lead
 from leads.scoring import lead_rescore
 from leads.services import lead_update
@@ -165,8 +170,19 @@ def build_context(turn: Turn, *, learned: dict, handoff: bool, lead_config: Brok
         broker_name=broker.name, assistant_name=prompt.assistant_name, greeting=prompt.greeting,
         prompt_sections=prompt.sections, known=known, missing=[f for f in priority if f not in known],
         learned_now=learned, calificacion=turn.lead.calificacion, first_turn=first_turn, handoff=handoff,
-        handback_note=turn.conversation.handback_note,
+        handback_note=turn.conversation.handback_note, passages=passages(turn, learned=learned),
+        visit=visits.visit_context_get(lead=turn.lead),
     )
+
+
+def passages(turn: Turn, *, learned: dict) -> list[str]:
+    """The brokerage's knowledge-base passages above the similarity floor, best first, for a question
+    or for a message that tells us nothing about the lead (a statement of data needs none)."""
+    if learned and "?" not in turn.text:
+        return []
+    hits = kb_search(query=turn.text, top_k=settings.KNOWLEDGE_PASSAGES,
+                     min_similarity=settings.KNOWLEDGE_SIMILARITY_FLOOR)
+    return [hit.text for hit in hits]
 
 
 def history(turn: Turn, limit: int) -> list[dict[str, str]]:
@@ -179,9 +195,39 @@ def history(turn: Turn, limit: int) -> list[dict[str, str]]:
 def generate_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfig) -> str:
     """Ask the LLM facade (a breaker per provider, then the fallback, then the offline assistant)."""
     messages = [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(turn, chat.context_messages)]
+    release_connection()
     result = llm_complete(broker=connection.tenant, messages=messages, call_type="chat", lead_id=turn.lead.id,
-                          context={"turn": ctx})
-    return result.text.strip() or assistant.offline_reply(ctx)
+                          tools=visits.TOOLS if ctx.visit is not None else None, context={"turn": ctx})
+    text = result.text.strip()
+    if result.tool_calls:  # the visit tools: what they did (slots, booking) is the rest of the reply
+        text = " ".join(filter(None, [text, visits.tool_calls_run(lead=turn.lead, calls=result.tool_calls)]))
+    return text or assistant.offline_reply(ctx)
+
+
+def cached_or_generated_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfig) -> str:
+    """A general question (a question mark, no lead data in the message, no visit on the table) is
+    looked up in the brokerage's semantic cache first. An answer is stored only when nothing
+    personal was in the prompt (the lead's data, an agent's note) and no visit tool was offered.
+    `variant` is what the rest of the reply depends on (greeting, next questions, calificación)."""
+    general = "?" in turn.text and not ctx.learned_now and ctx.visit is None
+    if not general:
+        return generate_reply(turn, ctx, chat)
+    variant = f"{int(ctx.first_turn)}|{ctx.calificacion}|{','.join(ctx.missing[:2])}"
+    cached = cache_lookup(question=turn.text, variant=variant)
+    if cached is not None:
+        return cached
+    text = generate_reply(turn, ctx, chat)
+    if not ctx.known and not ctx.handback_note and text != FIXED_REPLY:
+        cache_store(question=turn.text, answer=text, variant=variant)
+    return text
+
+
+def release_connection() -> None:
+    """Give the database connection back while the LLM thinks: a worker thread waiting a second on
+    a provider must not hold one of PostgreSQL's connections (django-tenants resets the search
+    path on reconnect). Inside an outer transaction (tests) the connection is kept."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def run_turn(*, message_id: int) -> Message | None:
@@ -203,7 +249,7 @@ def run_turn(*, message_id: int) -> Message | None:
             if handoff:
                 hand_off(turn)
             ctx = build_context(turn, learned=learned, handoff=handoff, lead_config=lead_config)
-        text = assistant.offline_reply(ctx) if handoff else generate_reply(turn, ctx, chat)
+        text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, chat)
         with transaction.atomic():
             reply = services.reply_create(inbound=turn.message, text=text)
             Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)

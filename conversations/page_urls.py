@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:conversation_id>/", views.conversation_detail, name="inbox_conversation"),
     path("<int:conversation_id>/fila/", views.conversation_row, name="inbox_conversation_row"),
     path("<int:conversation_id>/mensajes/", views.conversation_messages, name="inbox_conversation_messages"),
+    path("<int:conversation_id>/lead/", views.conversation_lead, name="inbox_conversation_lead"),
     path("<int:conversation_id>/tomar/", views.take_over, name="inbox_take_over"),
     path("<int:conversation_id>/devolver/", views.hand_back, name="inbox_hand_back"),
     path("<int:conversation_id>/responder/", views.reply, name="inbox_reply"),

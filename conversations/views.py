@@ -70,7 +70,7 @@ def conversation_row(request, conversation_id: int):
     conversation = conversations.filter(pk=conversation_id).first()
     if conversation is None:
         return HttpResponse(status=204)
-    return render(request, "conversations/_conversation_item.html", {"conversation": conversation})
+    return render(request, "conversations/_conversation_item.html", {"item": conversation})
 
 
 @broker_required
@@ -83,13 +83,20 @@ def conversation_messages(request, conversation_id: int):
 
 
 @broker_required
+def conversation_lead(request, conversation_id: int):
+    """The lead's data beside the chat (the live chat refreshes it when the lead changes)."""
+    conversation = _conversation_or_404(request, conversation_id)
+    return render(request, "conversations/_lead_panel.html", {"lead": conversation.lead})
+
+
+@broker_required
 def outbox(request):
     page = Paginator(selectors.outbox_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "conversations/outbox.html", {"page": page, "outbox_count": page.paginator.count})
 
 
 def conversation_action(handler):
-    """A POST on a conversation the user can see; refusals become a message; back to the chat."""
+    """A POST on a conversation the user can see; refusals become a message; back to the same chat and list."""
 
     @require_POST
     @broker_required
@@ -102,7 +109,8 @@ def conversation_action(handler):
         else:
             if notice:
                 messages.success(request, notice)
-        return redirect(reverse("inbox_conversation", args=[conversation.id]))
+        query = request.GET.urlencode()  # the list's filters and page, as they were
+        return redirect(reverse("inbox_conversation", args=[conversation.id]) + (f"?{query}" if query else ""))
 
     view.__name__ = handler.__name__
     view.__doc__ = handler.__doc__

@@ -14,6 +14,7 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
     "conversations-requeue-stale": {"task": "conversations.requeue_stale_all", "schedule": 120.0},
     # Inactivity penalties grow with time alone; 03:00 Santiago (CELERY_TIMEZONE) is the quiet hour.
+    "appointments-reminders": {"task": "appointments.tasks.reminders_all_brokerages", "schedule": 300.0},
     "leads-nightly-rescore": {"task": "leads.tasks.leads_rescore_all_brokerages",
                               "schedule": crontab(hour=3, minute=0)},
 }

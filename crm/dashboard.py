@@ -1,7 +1,12 @@
 """Key numbers for a brokerage's home page. Each app adds its figures here as it grows."""
 
+from typing import Any
+
 from brokers.models import Broker, User
 from leads.models import Lead
+from leads.selectors import lead_score_histogram
+from pipeline.models import Stage
+from pipeline.selectors import pipeline_stage_counts
 
 
 def home_numbers(*, broker: Broker) -> dict[str, int]:
@@ -10,4 +15,26 @@ def home_numbers(*, broker: Broker) -> dict[str, int]:
         "conversations": 0,
         "appointments": 0,
         "team": User.objects.filter(broker=broker, is_active=True).count(),
+    }
+
+
+def _bars(counts: list[int]) -> list[int]:
+    """Each count as a share (0–100) of the largest, for bar lengths."""
+    top = max(counts, default=0)
+    return [round(100 * count / top) if top else 0 for count in counts]
+
+
+def home_charts(*, user: User) -> dict[str, Any]:
+    """The funnel (leads per stage) and the score distribution (ten ranges) of the leads this user sees
+    (two queries)."""
+    by_stage = pipeline_stage_counts(user=user)
+    stage_counts = [by_stage[stage] for stage in Stage.values]
+    histogram = lead_score_histogram(user=user)
+    width, last = 100 // len(histogram), len(histogram) - 1
+    return {
+        "funnel": [{"stage": stage.value, "label": stage.label, "count": count, "percent": percent}
+                   for stage, count, percent in zip(Stage, stage_counts, _bars(stage_counts), strict=True)],
+        "scores": [{"low": index * width, "high": 100 if index == last else (index + 1) * width - 1, "count": count,
+                    "percent": percent}
+                   for index, (count, percent) in enumerate(zip(histogram, _bars(histogram), strict=True))],
     }

@@ -8,7 +8,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
+_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("log_context", default=None)
 
 _REDACTIONS = [
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
@@ -24,7 +24,7 @@ def redact(text: str) -> str:
 
 
 def bind_log_context(**values) -> None:
-    _context.set({**_context.get(), **values})
+    _context.set({**(_context.get() or {}), **values})
 
 
 def reset_log_context(**values) -> None:
@@ -33,7 +33,7 @@ def reset_log_context(**values) -> None:
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in (_context.get() or {}).items():
             setattr(record, key, value)
         return True
 

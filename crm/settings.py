@@ -214,7 +214,9 @@ FORMAT_MODULE_PATH = ["crm.formats"]
 USE_I18N = True
 TIME_ZONE = "America/Santiago"
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: ids and other plain integers must never render as "1.234" (links, data attributes). Money
+# and counts are grouped explicitly by the `money` and `intcomma` filters.
+USE_THOUSAND_SEPARATOR = False
 UF_VALUE_CLP = env.float("UF_VALUE_CLP", default=39500.0)
 
 # --- static -----------------------------------------------------------------------------

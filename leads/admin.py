@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from crm.tenant_admin import tenant_admin_site
-from leads.models import Lead, LeadActivity
+from leads.models import Lead, LeadActivity, LeadImport
 
 
 class LeadActivityInline(admin.TabularInline):
@@ -39,3 +39,12 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.display(description=_("deuda (CLP)"))
     def debt_clp(self, lead):
         return lead.debt_amount
+
+
+@admin.register(LeadImport, site=tenant_admin_site)
+class LeadImportAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "created_at"]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request):
+        return False

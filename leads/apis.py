@@ -1,8 +1,13 @@
 """Leads API on the brokerage host. Thin: parse, authorise, call a service or selector, shape the answer."""
 
-from django.http import Http404
+from dataclasses import asdict
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,8 +15,8 @@ from brokers.permissions import IsBrokerAdmin, IsBrokerUser
 from brokers.selectors import user_get
 from crm.api.pagination import PageNumberPagination
 from crm.errors import ApplicationError
-from leads import selectors, services
-from leads.models import Lead
+from leads import exports, imports, selectors, services
+from leads.models import Lead, LeadImport
 from leads.serializers import (
     LeadActivitySerializer,
     LeadAssignSerializer,
@@ -109,3 +114,66 @@ class LeadActivityListApi(APIView):
     def get(self, request, lead_id: int):
         lead = lead_or_404(request, lead_id)
         return paginated(request, self, selectors.lead_activity_list(lead=lead), LeadActivitySerializer)
+
+
+class LeadImportOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LeadImport
+        fields = ["id", "file_name", "status", "total", "processed", "leads_created", "leads_updated", "error_count",
+                  "errors", "mapping", "created_by", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+def lead_import_body(lead_import: LeadImport) -> dict:
+    return {**LeadImportOutputSerializer(lead_import).data,
+            **asdict(imports.lead_import_progress(lead_import=lead_import))}
+
+
+class LeadImportApi(APIView):
+    """ADMIN only: upload a CSV and its column mapping; the import runs in the background (202)."""
+
+    permission_classes = [IsBrokerAdmin]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        mapping = serializers.JSONField(binary=True, help_text='{"Columna del archivo": "campo", …}; campos: '
+                                        + ", ".join(imports.IMPORT_FIELDS))
+
+    @extend_schema(request=InputSerializer, responses={202: dict})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        lead_import = imports.lead_import_start(actor=request.user, file_name=upload.name, data=upload.read(),
+                                                mapping=serializer.validated_data["mapping"])
+        return Response(lead_import_body(lead_import), status=status.HTTP_202_ACCEPTED)
+
+
+class LeadImportDetailApi(APIView):
+    """ADMIN only: progress of an import and, when rows were wrong, every problem as {row, field, message}."""
+
+    permission_classes = [IsBrokerAdmin]
+
+    @extend_schema(responses=dict)
+    def get(self, request, import_id: int):
+        lead_import = imports.lead_import_get(lead_import_id=import_id)
+        if lead_import is None:
+            raise Http404
+        return Response(lead_import_body(lead_import))
+
+
+class LeadExportApi(APIView):
+    """The leads matching the list's filters as a CSV download (see leads/exports.py for the format)."""
+
+    @extend_schema(parameters=[LeadFilterSerializer], responses={(200, "text/csv"): str})
+    def get(self, request):
+        filters = LeadFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        chunks = exports.lead_csv_chunks(leads=selectors.lead_list(user=request.user, filters=filters.validated_data),
+                                         with_financial=request.user.is_broker_admin)
+        streamed = exports.as_async(chunks) if isinstance(request._request, ASGIRequest) else chunks
+        response = StreamingHttpResponse(streamed, content_type="text/csv; charset=utf-8")
+        name = f"leads-{request.tenant.slug}-{timezone.localdate():%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

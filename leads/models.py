@@ -188,3 +188,43 @@ class LeadActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.kind}"
+
+
+class LeadImport(TimeStampedModel):
+    """A CSV file of leads imported all-or-nothing by a Celery task, with its progress and error report.
+
+    `processed` counts the rows validated (committed as the pass goes, so it shows while a large
+    file is read); the write phase then runs in one transaction and reports through the cache.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En cola")
+        RUNNING = "running", _("Procesando")
+        DONE = "done", _("Terminada")
+        FAILED = "failed", _("Con errores")
+
+    file_name = models.CharField(_("archivo"), max_length=255)
+    # The uploaded text, kept only until the import ends: it holds income and DICOM data, hence encrypted.
+    content = EncryptedTextField(blank=True)
+    mapping = models.JSONField(_("columnas"), default=dict)
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("filas"), null=True, blank=True)
+    processed = models.PositiveIntegerField(_("filas revisadas"), default=0)
+    leads_created = models.PositiveIntegerField(_("leads creados"), default=0)
+    leads_updated = models.PositiveIntegerField(_("leads actualizados"), default=0)
+    error_count = models.PositiveIntegerField(_("errores"), default=0)
+    errors = models.JSONField(_("reporte de errores"), default=list, blank=True)  # [{row, field, message}]
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING,
+                                   db_constraint=False, related_name="+")
+    finished_at = models.DateTimeField(_("terminada"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("importación de leads")
+        verbose_name_plural = _("importaciones de leads")
+        constraints = [
+            models.CheckConstraint(condition=Q(total__isnull=True) | Q(processed__lte=models.F("total")),
+                                   name="lead_import_processed_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

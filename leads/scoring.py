@@ -13,12 +13,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from brokers.models import BrokerLeadConfig
-from leads.models import Lead, LeadActivity
+from crm.encryption import decrypt
+from leads.models import Lead, LeadActivity, dicom_index
 from pipeline.models import CLOSED_STAGES, Stage
 
 BASE_MAX = 40
@@ -39,6 +43,14 @@ STAGE_POINTS = {
 INACTIVE_PENALTY = -10
 LONG_INACTIVE_PENALTY = -20  # inactive for twice the brokerage's limit
 OPTED_OUT_PENALTY = -30
+# How far each part of the breakdown can go (penalties: how low), for showing it to scale.
+COMPONENT_LIMITS = {
+    "base": BASE_MAX,
+    "financial": INCOME_TIERS[0][1] + DICOM_CLEAN_POINTS,
+    "engagement": MESSAGES_MAX_POINTS + RECENT_CONTACT_POINTS[0][1],
+    "stage": max(STAGE_POINTS.values()),
+    "penalties": OPTED_OUT_PENALTY + LONG_INACTIVE_PENALTY,
+}
 
 # What "this field is known" means, per key of BrokerLeadConfig.field_weights.
 FIELD_PRESENT: dict[str, Callable[[Lead], bool]] = {
@@ -52,11 +64,11 @@ FIELD_PRESENT: dict[str, Callable[[Lead], bool]] = {
     "property_type": lambda lead: bool(lead.property_type),
     "bedrooms": lambda lead: lead.bedrooms is not None,
 }
-# The columns scoring reads: the nightly pass loads only these.
+# The columns the nightly pass loads. DICOM comes from its keyed index (no decryption: the status has
+# two values); the debt, which only counts with debts, is read as raw text and decrypted only then.
 SCORING_FIELDS = ["id", "name", "phone", "email", "location", "budget_amount", "monthly_income_encrypted",
-                  "dicom_status_encrypted", "debt_amount_encrypted", "property_type", "bedrooms", "messages_count",
-                  "last_contacted_at", "created_at", "pipeline_stage", "opted_out", "lead_score", "status",
-                  "score_breakdown"]
+                  "dicom_status_index", "property_type", "bedrooms", "messages_count", "last_contacted_at",
+                  "created_at", "pipeline_stage", "opted_out", "lead_score", "status", "score_breakdown"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,13 @@ def _apply(lead: Lead, result: ScoreResult, *, reason: str, actor_id: int | None
                         payload={"from": previous, "to": result.score, "reason": reason})
 
 
+def lead_score_apply(*, lead: Lead, config: BrokerLeadConfig, reason: str, actor_id: int | None = None,
+                     now: datetime | None = None) -> LeadActivity | None:
+    """Recompute the score onto the lead without saving (bulk writers save it); the unsaved timeline
+    entry to record when the score itself moved."""
+    return _apply(lead, lead_score_compute(lead=lead, config=config, now=now), reason=reason, actor_id=actor_id)
+
+
 def _unchanged(lead: Lead, result: ScoreResult) -> bool:
     return (lead.lead_score, lead.status, lead.score_breakdown) == (result.score, result.status, result.breakdown)
 
@@ -155,48 +174,53 @@ def lead_rescore(*, lead: Lead, config: BrokerLeadConfig, reason: str, actor_id:
     return True
 
 
-def _scores_write(leads: list[Lead]) -> None:
-    """Store the scores of a batch in one UPDATE fed by one JSON document.
+def _scores_write(rows: list[dict[str, Any]], *, reason: str) -> None:
+    """Store a batch of new scores, and a timeline entry for each score that moved, in one statement.
 
-    bulk_update's CASE per row grows with the square of the batch, and array parameters are
-    escaped element by element; a single JSON string is the cheapest thing to send.
+    One JSON document, unpacked by jsonb_to_recordset, feeds both the UPDATE and the INSERT:
+    bulk_update's CASE per row grows with the square of the batch, bulk_create builds a model per
+    entry, and array parameters are escaped element by element. One statement is also atomic.
     """
-    if not leads:
+    if not rows:
         return
-    rows = json.dumps([{"id": lead.id, "score": lead.lead_score, "status": lead.status,
-                        "breakdown": lead.score_breakdown} for lead in leads])
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE leads_lead AS lead SET lead_score = v.score, status = v.status, score_breakdown = v.breakdown"
-            " FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, score smallint, status text, breakdown jsonb)"
-            " WHERE lead.id = v.id",
-            [rows],
+            "WITH v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb)"
+            " AS v(id bigint, previous smallint, score smallint, status text, breakdown jsonb)),"
+            " scored AS (UPDATE leads_lead AS lead SET lead_score = v.score, status = v.status,"
+            " score_breakdown = v.breakdown FROM v WHERE lead.id = v.id)"
+            " INSERT INTO leads_leadactivity (lead_id, kind, payload, created_at)"
+            " SELECT v.id, %s, jsonb_build_object('from', v.previous, 'to', v.score, 'reason', %s), now()"
+            " FROM v WHERE v.previous <> v.score",
+            [json.dumps(rows), LeadActivity.Kind.SCORE_CHANGED, reason],
         )
 
 
 def lead_rescore_all(*, config: BrokerLeadConfig, batch_size: int = 2000, now: datetime | None = None) -> int:
     """Rescore every lead of the current brokerage, one batch (keyset by id) at a time. Returns leads seen.
 
-    Memory stays at one batch whatever the number of leads; each batch commits on its own, so an
-    interrupted pass keeps its progress and a rerun converges to the same scores.
+    Memory stays at one batch whatever the number of leads; each batch is written by one statement
+    (so it commits on its own): an interrupted pass keeps its progress and a rerun converges to the
+    same scores. Only leads whose score, status or breakdown moved are written.
     """
     now = now or timezone.now()
+    dicom_by_index = {dicom_index(status): status for status in (Lead.Dicom.CLEAN, Lead.Dicom.HAS_DEBT)}
     last_id, seen = 0, 0
     while True:
-        batch = list(Lead.objects.filter(is_deleted=False, id__gt=last_id).order_by("id")
-                     .only(*SCORING_FIELDS)[:batch_size])
+        batch = list(Lead.objects.filter(is_deleted=False, id__gt=last_id).order_by("id").only(*SCORING_FIELDS)
+                     .annotate(debt_token=Cast("debt_amount_encrypted", TextField()))[:batch_size])
         if not batch:
             return seen
-        changed, activities = [], []
+        changed = []
         for lead in batch:
+            # Plaintext on the (deferred) encrypted attributes, which is what loading them would give.
+            lead.dicom_status_encrypted = dicom_by_index.get(lead.dicom_status_index, "")
+            has_debt = lead.dicom_status_encrypted == Lead.Dicom.HAS_DEBT and lead.debt_token
+            lead.debt_amount_encrypted = decrypt(lead.debt_token) if has_debt else ""
             result = lead_score_compute(lead=lead, config=config, now=now)
             if not _unchanged(lead, result):
-                changed.append(lead)
-                activity = _apply(lead, result, reason="nightly", actor_id=None)
-                if activity is not None:
-                    activities.append(activity)
-        with transaction.atomic():
-            _scores_write(changed)
-            LeadActivity.objects.bulk_create(activities)
+                changed.append({"id": lead.id, "previous": lead.lead_score, "score": result.score,
+                                "status": result.status, "breakdown": result.breakdown})
+        _scores_write(changed, reason="nightly")
         seen += len(batch)
         last_id = batch[-1].id

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from brokers.models import BrokerLeadConfig, User
@@ -85,5 +86,36 @@ def lead_get(*, user: User, lead_id: int) -> Lead | None:
     return lead_visible(user=user).select_related("assigned_to").filter(pk=lead_id).first()
 
 
+def lead_get_many(*, user: User, lead_ids: list[int]) -> list[Lead]:
+    """The leads among `lead_ids` this user may see (the others are silently left out)."""
+    return list(lead_visible(user=user).filter(pk__in=lead_ids).order_by("id"))
+
+
 def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:
     return lead.activities.select_related("actor").order_by("-id")
+
+
+def lead_timeline(*, lead: Lead, limit: int = 50) -> list[LeadActivity]:
+    """The latest `limit` entries, newest first; an assignment also gets `assignee` (its new owner's name)."""
+    entries = list(lead_activity_list(lead=lead)[:limit])
+    assigned = {entry.payload.get("to") for entry in entries if entry.kind == LeadActivity.Kind.ASSIGNED}
+    names = dict(User.objects.filter(id__in=assigned).values_list("id", "name")) if assigned else {}
+    for entry in entries:
+        entry.assignee = names.get(entry.payload.get("to")) if entry.kind == LeadActivity.Kind.ASSIGNED else None
+    return entries
+
+
+def lead_conversations(*, lead: Lead) -> QuerySet:
+    """The lead's conversations (one per channel), the most recently active first."""
+    return lead.conversations.order_by(F("last_message_at").desc(nulls_last=True), "-id")
+
+
+def lead_score_histogram(*, user: User, buckets: int = 10) -> list[int]:
+    """How many visible leads score in each of `buckets` equal ranges of 0–100 (one query); 100 counts in the last."""
+    width = 100 // buckets
+    rows = (lead_visible(user=user).annotate(bucket=Least(F("lead_score") / width, Value(buckets - 1)))
+            .values("bucket").annotate(count=Count("id")).order_by())
+    counts = [0] * buckets
+    for row in rows:
+        counts[row["bucket"]] = row["count"]
+    return counts

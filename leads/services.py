@@ -163,3 +163,13 @@ def lead_assign(*, lead: Lead, actor: User, agent: User | None = None) -> Lead:
                                 payload={"from": previous, "to": agent.id, "mode": mode})
     _announce("lead_assigned", lead, previous=previous)
     return lead
+
+
+@transaction.atomic
+def lead_assign_many(*, leads: list[Lead], actor: User, agent: User | None = None) -> int:
+    """Assign every lead as `lead_assign` does, all or none; how many changed hands."""
+    changed = 0
+    for lead in leads:
+        previous = lead.assigned_to_id
+        changed += lead_assign(lead=lead, actor=actor, agent=agent).assigned_to_id != previous
+    return changed

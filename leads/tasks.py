@@ -1,10 +1,12 @@
-"""Nightly rescoring: the time-based parts of the score (inactivity, recent contact) change with no event."""
+"""Background work on leads: the nightly rescoring (time-based parts of the score change with no event)
+and CSV imports."""
 
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
 from brokers.models import Broker
+from leads import imports
 from leads.scoring import lead_rescore_all
 from leads.selectors import lead_config_get
 
@@ -23,3 +25,9 @@ def leads_rescore_all_brokerages() -> None:
 def leads_rescore_brokerage() -> int:
     """Rescore every lead of the current brokerage in batches; idempotent. Returns the leads seen."""
     return lead_rescore_all(config=lead_config_get())
+
+
+@shared_task(name="leads.tasks.leads_import_run", ignore_result=True)
+def leads_import_run(lead_import_id: int) -> None:
+    """A CSV import queued by the API, in its brokerage's schema; a finished import is left alone."""
+    imports.lead_import_run(lead_import_id=lead_import_id, config=lead_config_get())

@@ -34,7 +34,7 @@ def _profile_complete(lead: Lead) -> bool:
     return bool(lead.location and lead.property_type and lead.budget_amount is not None)
 
 
-def _automatic_next(lead: Lead) -> tuple[Stage, str] | None:
+def automatic_next_stage(lead: Lead) -> tuple[Stage, str] | None:
     """The stage the lead's data earns from where it stands, with the reason; None to stay."""
     stage = lead.pipeline_stage
     if stage == Stage.ENTRADA and lead.name and (lead.phone or lead.email):
@@ -77,11 +77,11 @@ def lead_advance_pipeline(*, lead: Lead, config: BrokerLeadConfig) -> list[str]:
     → potencial | perdido); agendado comes from a booked visit, ganado from a person.
     """
     calificacion = calificacion_compute(lead=lead, config=config)
-    if calificacion == lead.calificacion and _automatic_next(lead) is None:
+    if calificacion == lead.calificacion and automatic_next_stage(lead) is None:
         return []
     lead.calificacion = calificacion
     entered = []
-    while (step := _automatic_next(lead)) is not None:
+    while (step := automatic_next_stage(lead)) is not None:
         stage, reason = step
         _stage_change(lead=lead, stage=stage, actor=None, reason=reason, automatic=True,
                       close_reason=reason if stage == Stage.PERDIDO else "")

@@ -12,10 +12,16 @@
 `OpenAIStub` answers `POST /v1/chat/completions` (Chat Completions); `GeminiStub` answers
 `POST /{v1,v1beta}/models/{model}:generateContent` (Gemini API; google-genai 3.x uses v1 by
 default). Each request is recorded; any other path gets a 404 in the provider's error shape.
+
+Both also answer embeddings (`POST /v1/embeddings`; `:embedContent` and `:batchEmbedContents`,
+the latter being what google-genai's `embed_content` calls) with `fake_embedding`: a
+deterministic bag-of-words vector, so texts that share words are close and search can be tested.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import threading
@@ -25,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -159,15 +167,17 @@ class LLMStub:
 
 
 class OpenAIStub(LLMStub):
-    """OpenAI Chat Completions: `POST /v1/chat/completions`."""
+    """OpenAI Chat Completions: `POST /v1/chat/completions`; embeddings: `POST /v1/embeddings`."""
 
-    path_pattern = re.compile(r"/v1/chat/completions")
+    path_pattern = re.compile(r"/v1/(chat/completions|embeddings)")
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
     def success_body(self, request: RecordedRequest, reply: Reply) -> dict[str, Any]:
+        if request.path.endswith("/embeddings"):
+            return self.embeddings_body(request, reply)
         tool_calls = [
             {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
             for i, (name, arguments) in enumerate(reply.tool_calls, start=1)
@@ -204,6 +214,23 @@ class OpenAIStub(LLMStub):
             "system_fingerprint": "fp_stub",
         }
 
+    def embeddings_body(self, request: RecordedRequest, reply: Reply) -> dict[str, Any]:
+        texts = request.json["input"]
+        texts = [texts] if isinstance(texts, str) else texts
+        vectors = [fake_embedding(text, request.json.get("dimensions") or 1536) for text in texts]
+        base64_wanted = request.json.get("encoding_format") == "base64"  # the SDK's default
+        return {
+            "object": "list",
+            "data": [
+                {"object": "embedding", "index": i,
+                 "embedding": base64.b64encode(vector.astype("<f4").tobytes()).decode() if base64_wanted
+                 else vector.tolist()}
+                for i, vector in enumerate(vectors)
+            ],
+            "model": request.json["model"],
+            "usage": {"prompt_tokens": reply.input_tokens, "total_tokens": reply.input_tokens},
+        }
+
     def error_body(self, status: int) -> dict[str, Any]:
         return {
             "error": {
@@ -216,15 +243,20 @@ class OpenAIStub(LLMStub):
 
 
 class GeminiStub(LLMStub):
-    """Gemini API: `POST /v1/models/{model}:generateContent` (or v1beta)."""
+    """Gemini API: `POST /v1/models/{model}:generateContent` (or v1beta); embeddings:
+    `:embedContent` and `:batchEmbedContents`."""
 
-    path_pattern = re.compile(r"/v1(beta)?/models/[\w.-]+:generateContent")
+    path_pattern = re.compile(r"/v1(beta)?/models/[\w.-]+:(generateContent|embedContent|batchEmbedContents)")
 
     @property
     def base_url(self) -> str:
         return self.url
 
     def success_body(self, request: RecordedRequest, reply: Reply) -> dict[str, Any]:
+        if request.path.endswith(":batchEmbedContents"):
+            return {"embeddings": [self.embedding(item) for item in request.json["requests"]]}
+        if request.path.endswith(":embedContent"):
+            return {"embedding": self.embedding(request.json)}
         parts: list[dict[str, Any]] = [{"text": reply.text}] if reply.text is not None else []
         parts += [{"functionCall": {"name": name, "args": arguments}} for name, arguments in reply.tool_calls]
         model = request.path.rsplit("/", 1)[-1].split(":", 1)[0]
@@ -242,6 +274,13 @@ class GeminiStub(LLMStub):
             "responseId": f"stub-{len(self.requests)}",
         }
 
+    @staticmethod
+    def embedding(item: dict[str, Any]) -> dict[str, Any]:
+        text = " ".join(part.get("text", "") for part in item["content"]["parts"])
+        # Like the real API, a vector cut to outputDimensionality is not re-normalised.
+        dimensions = item.get("outputDimensionality") or 768
+        return {"values": (fake_embedding(text, 768)[:dimensions] * 3).tolist()}
+
     def error_body(self, status: int) -> dict[str, Any]:
         names = {
             400: "INVALID_ARGUMENT",
@@ -253,3 +292,14 @@ class GeminiStub(LLMStub):
         return {
             "error": {"code": status, "message": "Internal error encountered.", "status": names.get(status, "UNKNOWN")}
         }
+
+
+def fake_embedding(text: str, dimensions: int) -> np.ndarray:
+    """A unit vector that is the sum of one fixed random vector per lower-cased word: deterministic,
+    and texts that share words are close (cosine ≈ the share of common words)."""
+    total = np.zeros(dimensions)
+    for word in re.findall(r"\w+", text.lower()):
+        seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        total += np.random.default_rng(seed).standard_normal(dimensions)
+    norm = np.linalg.norm(total)
+    return total / norm if norm else total

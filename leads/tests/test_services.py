@@ -147,3 +147,15 @@ def test_round_robin_without_agents_fails_clearly(broker_a, agent_a, admin_a, br
     with broker_a, pytest.raises(ApplicationError) as error:
         services.lead_assign(lead=lead_make(), actor=admin_a)
     assert error.value.code == "no_active_agents"
+
+
+def test_assign_many_counts_who_changed_hands_and_is_all_or_nothing(broker_a, admin_a, agent_a, admin_b,
+                                                                    broadcasts):
+    with broker_a:
+        mine, free = lead_make(assigned_to=agent_a), lead_make()
+        assert services.lead_assign_many(leads=[mine, free], actor=admin_a, agent=agent_a) == 1
+        assert LeadActivity.objects.filter(kind=LeadActivity.Kind.ASSIGNED).count() == 1
+        other = lead_make()
+        with pytest.raises(ApplicationError):
+            services.lead_assign_many(leads=[other, free], actor=admin_a, agent=admin_b)
+        assert Lead.objects.get(pk=other.pk).assigned_to_id is None

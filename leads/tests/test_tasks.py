@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from leads import tasks
 from leads.models import Lead, LeadActivity
-from leads.scoring import lead_rescore_all
+from leads.scoring import lead_rescore_all, lead_score_compute
 from leads.tests.factories import config_of, lead_make
 
 
@@ -53,3 +53,22 @@ def test_brokerage_task_runs_in_the_schema_it_was_sent_from(broker_a):
         lead_make(name="Ana")
         result = tasks.leads_rescore_brokerage.apply()
     assert result.get() == 1
+
+
+def test_nightly_pass_scores_dicom_and_debt_like_the_single_rescore(broker_a):
+    """The pass reads DICOM from its index and decrypts the debt only with debts: same scores as lead_rescore."""
+    config = config_of(broker_a)
+    config.max_debt_clp = 500_000
+    with broker_a:
+        leads = [lead_make(name="Limpio", dicom_status="clean", monthly_income=2_500_000),
+                 lead_make(name="Deuda chica", dicom_status="has_debt", debt_amount=300_000),
+                 lead_make(name="Deuda grande", dicom_status="has_debt", debt_amount=900_000),
+                 lead_make(name="Sin dato", monthly_income=600_000)]
+        now = timezone.now()
+        lead_rescore_all(config=config, now=now)
+        for lead in leads:
+            stored = Lead.objects.get(pk=lead.pk)
+            expected = lead_score_compute(lead=stored, config=config, now=now)
+            assert (stored.lead_score, stored.score_breakdown) == (expected.score, expected.breakdown)
+        financial = [Lead.objects.get(pk=lead.pk).score_breakdown["financial"] for lead in leads]
+        assert financial == [25, 5, 0, 5]

@@ -46,7 +46,12 @@
     var connect = function (delay) {
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
       var socket = new WebSocket(scheme + location.host + live.dataset.ws);
-      socket.onopen = function () { delay = 1000; document.body.dataset.live = "on"; };
+      socket.onopen = function () {
+        delay = 1000;
+        document.body.dataset.live = "on";
+        // Events sent while the page loaded or the socket was down are gone: pages may catch up here.
+        document.dispatchEvent(new CustomEvent("crm:connected"));
+      };
       socket.onmessage = function (message) {
         var envelope = JSON.parse(message.data);
         document.dispatchEvent(new CustomEvent("crm:" + envelope.event, { detail: envelope }));

@@ -4,75 +4,17 @@ Headless Debian Chromium drives the real ASGI server (`live_server_url`). That s
 process, so everything created here is committed: every run uses fresh slugs and e-mails.
 """
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
 from django.utils import translation
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from conftest import PASSWORD
+from tests.browser.support import log_in, origin, screenshot, unique
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 SIGNUP_TIMEOUT_MS = 30_000  # creating a brokerage creates and migrates its schema
 WRONG_CREDENTIALS = "Correo o contraseña incorrectos."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def new_page(browser: Browser):
-    """new_page(): a page in a fresh browser profile (no cookies), Spanish like most of our users."""
-    contexts = []
-
-    def make() -> Page:
-        context = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 860})
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def page(new_page) -> Page:
-    return new_page()
-
-
-def origin(live_server_url: str, slug: str | None = None) -> str:
-    """The platform host's origin, or a brokerage's (`<slug>.localhost:PORT`) when `slug` is given."""
-    server = urlsplit(live_server_url)
-    host = f"{slug}.{server.hostname}" if slug else server.hostname
-    return f"{server.scheme}://{host}:{server.port}"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 def fill_signup(page: Page, *, broker_name: str, slug: str, name: str, email: str) -> None:
@@ -84,13 +26,6 @@ def fill_signup(page: Page, *, broker_name: str, slug: str, name: str, email: st
     page.get_by_label("Contraseña", exact=True).fill(PASSWORD)
     page.get_by_label("Repite la contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Crear corredora").click()
-
-
-def log_in(page: Page, brokerage: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{brokerage}/login/")
-    page.get_by_label("Correo").fill(email)
-    page.get_by_label("Contraseña").fill(password)
-    page.get_by_role("button", name="Entrar").click()
 
 
 def form_error(page: Page) -> Locator:

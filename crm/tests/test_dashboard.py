@@ -1,0 +1,45 @@
+import re
+
+import pytest
+
+from conftest import host_of
+from crm.dashboard import home_charts
+from leads.tests.factories import lead_make
+from pipeline.models import Stage
+
+
+@pytest.fixture
+def leads(broker_a, agent_a):
+    with broker_a:
+        for score, stage in ((0, Stage.ENTRADA), (9, Stage.ENTRADA), (10, Stage.PERFILAMIENTO), (55, Stage.POTENCIAL),
+                             (99, Stage.GANADO), (100, Stage.GANADO)):
+            lead_make(lead_score=score, pipeline_stage=stage, assigned_to=agent_a if score >= 55 else None,
+                      close_reason="x" if stage == Stage.GANADO else "")
+        lead_make(lead_score=50, is_deleted=True)
+
+
+def test_charts_count_stages_and_score_ranges_of_what_the_user_sees(broker_a, admin_a, agent_a, leads,
+                                                                     django_assert_num_queries):
+    with broker_a, django_assert_num_queries(3):  # SET search_path, stage counts, score ranges
+        charts = home_charts(user=admin_a)
+    assert [(row["stage"], row["count"], row["percent"]) for row in charts["funnel"]] == [
+        ("entrada", 2, 100), ("perfilamiento", 1, 50), ("calificacion_financiera", 0, 0), ("potencial", 1, 50),
+        ("agendado", 0, 0), ("ganado", 2, 100), ("perdido", 0, 0)]
+    assert [(row["low"], row["high"], row["count"]) for row in charts["scores"]] == [
+        (0, 9, 2), (10, 19, 1), (20, 29, 0), (30, 39, 0), (40, 49, 0), (50, 59, 1), (60, 69, 0), (70, 79, 0),
+        (80, 89, 0), (90, 100, 2)]
+    with broker_a:
+        mine = home_charts(user=agent_a)
+    assert [row["count"] for row in mine["scores"]] == [0, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+
+
+def test_home_shows_the_charts(page_client, broker_a, admin_a, leads):
+    html = page_client(host_of(broker_a), admin_a).get("/").content.decode()
+    assert "Embudo de ventas" in html and "Distribución de puntajes" in html
+    assert re.search(r'data-funnel="entrada">2<', html) and re.search(r'data-bucket="90">2<', html)
+    assert "Aún no tienes leads" not in html
+
+
+def test_a_new_brokerage_keeps_its_zero_state(page_client, broker_b, admin_b):
+    html = page_client(host_of(broker_b), admin_b).get("/").content.decode()
+    assert "Aún no tienes leads" in html and "Embudo de ventas" not in html

@@ -1,0 +1,170 @@
+// Corredora CRM — the live inbox. app.js turns WebSocket events into "crm:<event>" DOM events;
+// here they move the conversation list and fill the open chat without reloading the page.
+(function () {
+  "use strict";
+
+  var list = document.getElementById("conversation-list");
+  if (!list) return;
+  var chat = document.getElementById("chat");
+  var log = document.getElementById("chat-log");
+  var empty = document.getElementById("inbox-empty");
+  var statusLabels = JSON.parse(document.getElementById("message-status-labels").textContent);
+  var clock = new Intl.DateTimeFormat("es-CL", {
+    timeZone: "America/Santiago", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  var PREVIEW_LENGTH = 90;
+  var loading = Promise.resolve(); // chat fetches run one after another: no bubble twice, none skipped
+
+  function on(event, handler) {
+    document.addEventListener("crm:" + event, function (e) { handler(e.detail.data, e.detail.ts); });
+  }
+
+  function openId() { return chat ? Number(chat.dataset.conversationId) : null; }
+
+  function rowOf(id) { return list.querySelector('[data-conversation-id="' + id + '"]'); }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function fetchHtml(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.status === 200 ? response.text() : "";
+    });
+  }
+
+  function fragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content;
+  }
+
+  // --- conversation list ----------------------------------------------------------------
+  function preview(text) {
+    if (!text) return "—";
+    return text.length > PREVIEW_LENGTH ? text.slice(0, PREVIEW_LENGTH - 1) + "…" : text;
+  }
+
+  function touchRow(row, data, ts) {
+    row.querySelector(".conv-preview").textContent = preview(data.text);
+    var time = row.querySelector(".conv-time");
+    time.dateTime = ts;
+    time.textContent = clock.format(new Date(ts));
+    if (data.sender === "lead" && data.conversation_id !== openId()) {
+      var unread = row.querySelector(".unread-count");
+      var count = unread.querySelector(".count");
+      count.textContent = Number(count.textContent) + 1;
+      unread.hidden = false;
+      row.classList.add("is-unread");
+    }
+    list.prepend(row);
+  }
+
+  // A conversation this page does not show yet: the server renders its row if it matches the filters
+  // and the user may see it (204 otherwise). Only the first page takes new rows.
+  function insertRow(id) {
+    if (list.dataset.liveInsert !== "true") return;
+    fetchHtml(list.dataset.rowUrl.replace("/0/", "/" + id + "/") + location.search).then(function (html) {
+      if (!html || rowOf(id)) return;
+      list.prepend(fragment(html));
+      empty.hidden = true;
+    });
+  }
+
+  // --- open chat --------------------------------------------------------------------------
+  function scrollToEnd() { log.scrollTop = log.scrollHeight; }
+
+  function lastMessageId() {
+    var bubbles = log.querySelectorAll("[data-message-id]");
+    return bubbles.length ? bubbles[bubbles.length - 1].dataset.messageId : 0;
+  }
+
+  function loadNewMessages() {
+    loading = loading.then(function () {
+      return fetchHtml(chat.dataset.messagesUrl + "?after=" + lastMessageId()).then(function (html) {
+        fragment(html).querySelectorAll("[data-message-id]").forEach(function (bubble) {
+          if (!log.querySelector('[data-message-id="' + bubble.dataset.messageId + '"]')) log.appendChild(bubble);
+        });
+        scrollToEnd();
+      });
+    }).catch(function () {});
+  }
+
+  // Every bubble again, with the statuses of now (after the page loaded or the socket reconnected).
+  function syncChat() {
+    loading = loading.then(function () {
+      return fetchHtml(chat.dataset.messagesUrl).then(function (html) {
+        if (!html) return;
+        log.replaceChildren(fragment(html));
+        scrollToEnd();
+      });
+    }).catch(function () {});
+  }
+
+  function markRead() {
+    fetch(chat.dataset.readUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } });
+  }
+
+  function applyStatus(data) {
+    var status = document.querySelector('[data-message-id="' + data.message_id + '"] .msg-status');
+    if (!status) return;
+    status.dataset.status = data.status;
+    status.textContent = statusLabels[data.status] || data.status;
+  }
+
+  // --- events -----------------------------------------------------------------------------
+  function onMessage(data, ts) {
+    var row = rowOf(data.conversation_id);
+    if (row) touchRow(row, data, ts); else insertRow(data.conversation_id);
+    if (data.conversation_id !== openId()) return;
+    loadNewMessages();
+    if (data.sender === "lead") markRead();
+  }
+
+  if (chat) document.addEventListener("crm:connected", syncChat);
+  on("new_message", onMessage);
+  on("ai_response", onMessage);
+
+  // A receipt may overtake the bubble it belongs to: apply it once pending fetches are done.
+  on("message_status", function (data) { loading.then(function () { applyStatus(data); }); });
+
+  on("human_mode_changed", function (data) {
+    var row = rowOf(data.conversation_id);
+    if (row) row.querySelector(".badge-human").hidden = !data.human_mode;
+    if (data.conversation_id !== openId()) return;
+    chat.dataset.humanMode = String(data.human_mode);
+    var takenBy = chat.querySelector("[data-taken-by]");
+    if (takenBy && takenBy.dataset.takenBy !== String(data.by)) takenBy.remove();
+  });
+
+  // The lead's data beside the chat follows what the assistant learns and what agents change.
+  function refreshLead(data) {
+    if (!chat || String(data.lead_id) !== chat.dataset.leadId) return;
+    fetchHtml(chat.dataset.leadUrl).then(function (html) {
+      var panel = document.querySelector(".lead-panel");
+      if (html && panel) panel.replaceWith(fragment(html));
+    });
+  }
+
+  on("lead_updated", refreshLead);
+  on("stage_changed", refreshLead);
+
+  // --- chat controls ----------------------------------------------------------------------
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) document.getElementById(opener.dataset.openDialog).showModal();
+  });
+
+  if (chat) {
+    scrollToEnd();
+    var reply = chat.querySelector(".chat-reply textarea");
+    reply.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && reply.value.trim()) {
+        event.preventDefault();
+        reply.form.requestSubmit();
+      }
+    });
+    if (chat.dataset.humanMode === "true") reply.focus();
+  }
+})();

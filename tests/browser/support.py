@@ -1,0 +1,43 @@
+"""What every browser test uses: Debian Chromium, the hosts of the live server, screenshots, logging in."""
+
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page
+
+from conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def origin(live_server_url: str, slug: str | None = None) -> str:
+    """The platform host's origin, or a brokerage's (`<slug>.localhost:PORT`) when `slug` is given."""
+    server = urlsplit(live_server_url)
+    host = f"{slug}.{server.hostname}" if slug else server.hostname
+    return f"{server.scheme}://{host}:{server.port}"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def log_in(page: Page, brokerage: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{brokerage}/login/")
+    page.get_by_label("Correo").fill(email)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Entrar").click()
