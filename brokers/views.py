@@ -102,7 +102,7 @@ def logout_view(request):
 def home(request):
     from crm.dashboard import home_charts, home_numbers
 
-    numbers = home_numbers(broker=request.tenant)
+    numbers = home_numbers(broker=request.tenant, user=request.user)
     return render(request, "brokers/home.html", {
         "numbers": numbers, "charts": home_charts(user=request.user) if numbers["leads"] else None,
     })

@@ -1,19 +1,32 @@
 """Key numbers for a brokerage's home page. Each app adds its figures here as it grows."""
 
+from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+
+from appointments.models import ACTIVE_STATUSES, Appointment
 from brokers.models import Broker, User
-from leads.models import Lead
-from leads.selectors import lead_score_histogram
+from conversations.selectors import conversation_visible
+from leads.selectors import lead_score_histogram, lead_visible
 from pipeline.models import Stage
 from pipeline.selectors import pipeline_stage_counts
 
 
-def home_numbers(*, broker: Broker) -> dict[str, int]:
+ACTIVE_CONVERSATION_DAYS = 7
+
+
+def home_numbers(*, broker: Broker, user: User) -> dict[str, int]:
+    """What this user may see: an AGENT counts their own leads, conversations and visits."""
+    now = timezone.now()
+    visits = Appointment.objects.filter(start_at__gte=now, status__in=ACTIVE_STATUSES)
+    if not user.is_broker_admin:
+        visits = visits.filter(agent_id=user.id)
     return {
-        "leads": Lead.objects.filter(is_deleted=False).count(),
-        "conversations": 0,
-        "appointments": 0,
+        "leads": lead_visible(user=user).count(),
+        "conversations": conversation_visible(user=user).filter(
+            last_message_at__gte=now - timedelta(days=ACTIVE_CONVERSATION_DAYS)).count(),
+        "appointments": visits.count(),
         "team": User.objects.filter(broker=broker, is_active=True).count(),
     }
 

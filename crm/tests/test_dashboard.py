@@ -43,3 +43,27 @@ def test_home_shows_the_charts(page_client, broker_a, admin_a, leads):
 def test_a_new_brokerage_keeps_its_zero_state(page_client, broker_b, admin_b):
     html = page_client(host_of(broker_b), admin_b).get("/").content.decode()
     assert "Aún no tienes leads" in html and "Embudo de ventas" not in html
+
+
+@pytest.mark.django_db
+def test_home_numbers_count_what_the_user_may_see(broker_a, broker_b, admin_a, agent_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import Conversation
+    from crm.dashboard import home_numbers
+
+    with broker_a:
+        mine = lead_make(name="Mía", assigned_to=agent_a)
+        other = lead_make(name="Otra")
+        Conversation.objects.create(lead=mine, channel="telegram", channel_user_id="1", last_message_at=timezone.now())
+        Conversation.objects.create(lead=other, channel="telegram", channel_user_id="2",
+                                    last_message_at=timezone.now() - timedelta(days=30))
+        admin_numbers = home_numbers(broker=broker_a, user=admin_a)
+        agent_numbers = home_numbers(broker=broker_a, user=agent_a)
+    with broker_b:
+        beta_numbers = home_numbers(broker=broker_b, user=admin_a)
+    assert (admin_numbers["leads"], admin_numbers["conversations"], admin_numbers["team"]) == (2, 1, 2)
+    assert (agent_numbers["leads"], agent_numbers["conversations"]) == (1, 1)
+    assert (beta_numbers["leads"], beta_numbers["conversations"]) == (0, 0)
