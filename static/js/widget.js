@@ -18,7 +18,7 @@
   var pollTimer = null;
 
   var css = ".crmw-btn{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;" +
-    "background:#0f766e;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
+    "background:#0f766e;color:#fff;display:grid;place-items:center;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}" +
     ".crmw-box{position:fixed;right:20px;bottom:86px;width:min(360px,calc(100vw - 40px));height:460px;background:#fff;" +
     "border-radius:12px;box-shadow:0 10px 30px rgba(0,0,0,.25);display:none;flex-direction:column;overflow:hidden;" +
     "font:14px/1.4 system-ui,sans-serif;z-index:2147483000}.crmw-box.open{display:flex}" +
@@ -42,7 +42,9 @@
   var button = document.createElement("button");
   button.className = "crmw-btn";
   button.setAttribute("aria-label", "Abrir chat");
-  button.textContent = "💬";
+  button.innerHTML = '<svg width="26" height="26" viewBox="0 0 24 24" fill="none" stroke="currentColor" ' +
+    'stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">' +
+    '<path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg>';
   document.body.appendChild(box);
   document.body.appendChild(button);
   var log = box.querySelector(".crmw-log");

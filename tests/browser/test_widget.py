@@ -1,0 +1,52 @@
+"""The web chat widget as a visitor on the brokerage's website uses it: open it, write, get the
+assistant's answer (real server, real worker), and the brokerage gets a qualified lead."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from brokers import services
+from conftest import PASSWORD
+from leads.models import Lead
+from tests.browser.support import origin, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+REPLY_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def brokerage(cast, django_db_blocker):
+    with django_db_blocker.unblock():
+        slug = f"widget{uuid.uuid4().hex[:6]}"
+        return services.broker_register(name="Corredora Widget", slug=slug, admin_email=f"admin@{slug}.cl",
+                                        admin_name="Admin Widget", password=PASSWORD)
+
+
+def test_visitor_chats_through_the_widget(brokerage, live_server_url, celery_worker_process, django_db_blocker,
+                                          page: Page):
+    site = origin(live_server_url, brokerage.slug)
+    # The brokerage's own website would embed the script; its login page stands in for that site here.
+    page.goto(f"{site}/login/")
+    page.add_script_tag(url=f"{site}/static/js/widget.js")
+
+    page.get_by_role("button", name="Abrir chat").click()
+    chat = page.get_by_role("dialog", name="Chat")
+    expect(chat).to_be_visible()
+    chat.get_by_label("Mensaje").fill("Hola, me llamo Ignacio y busco depto en Providencia")
+    chat.get_by_role("button", name="Enviar").click()
+
+    expect(chat.locator(".crmw-in")).to_have_text("Hola, me llamo Ignacio y busco depto en Providencia")
+    expect(chat.locator(".crmw-out").first).to_contain_text("Ignacio", timeout=REPLY_MS)
+    screenshot(page, "widget-chat")
+
+    def webchat_lead() -> Lead:
+        with django_db_blocker.unblock(), brokerage:
+            return Lead.objects.get(channel="webchat")
+
+    # Playwright's event loop owns this thread; Django's ORM answers from another one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lead = pool.submit(webchat_lead).result()
+    assert (lead.name, lead.location, lead.property_type) == ("Ignacio", "Providencia", "departamento")
