@@ -85,7 +85,11 @@ class LeadConfigForm(forms.ModelForm):
     class Meta:
         model = BrokerLeadConfig
         fields = ["cold_max", "warm_max", "qualified_min", "income_qualified_min", "income_potential_min",
-                  "max_debt_clp", "inactivity_days", "field_weights", "field_priority"]
+                  "max_debt_clp", "inactivity_days", "field_weights", "field_priority", "assignment_rule",
+                  "assignment_priority"]
+        help_texts = {"assignment_priority": _("Ids de las personas en orden, por ejemplo [12, 7]. Con la regla "
+                                               "por prioridad, cada lead nuevo va a quien tenga menos leads "
+                                               "abiertos; en empate, a quien esté antes en la lista.")}
 
     def clean(self):
         data = super().clean()
@@ -93,6 +97,12 @@ class LeadConfigForm(forms.ModelForm):
         if None not in (cold, warm, qualified) and not (cold < warm < qualified <= 100):
             raise forms.ValidationError(_("Los umbrales deben cumplir frío < tibio < calificado ≤ 100."))
         return data
+
+    def clean_assignment_priority(self) -> list[int]:
+        ids = self.cleaned_data["assignment_priority"]
+        if not isinstance(ids, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in ids):
+            raise forms.ValidationError(_("Escribe una lista de ids, por ejemplo [12, 7]."))
+        return ids
 
     def service_values(self) -> dict:
         return dict(self.cleaned_data)

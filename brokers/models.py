@@ -161,7 +161,12 @@ class BrokerPromptConfig(TimeStampedModel):
 
 
 class BrokerLeadConfig(TimeStampedModel):
-    """Scoring weights, status thresholds and qualification rules for this brokerage."""
+    """Scoring weights, status thresholds, qualification rules and how new leads are assigned for this brokerage."""
+
+    class AssignmentRule(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        ROUND_ROBIN = "round_robin", _("Por turno entre agentes")
+        PRIORITY = "priority", _("Por orden de prioridad")
 
     broker = models.OneToOneField(Broker, on_delete=models.CASCADE, related_name="lead_config")
     field_weights = models.JSONField(_("pesos por campo"), default=default_field_weights)
@@ -173,6 +178,10 @@ class BrokerLeadConfig(TimeStampedModel):
     income_potential_min = models.PositiveIntegerField(_("renta mínima potencial (CLP)"), default=500_000)
     max_debt_clp = models.PositiveIntegerField(_("deuda máxima aceptada (CLP)"), default=0)
     inactivity_days = models.PositiveSmallIntegerField(_("días para considerar inactivo"), default=14)
+    assignment_rule = models.CharField(_("asignación de leads nuevos"), max_length=12,
+                                       choices=AssignmentRule.choices, default=AssignmentRule.MANUAL)
+    # User ids, most preferred first; who is no longer active or no longer here is skipped.
+    assignment_priority = models.JSONField(_("orden de prioridad"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("configuración de leads")

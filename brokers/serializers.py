@@ -46,12 +46,18 @@ class LeadConfigSerializer(serializers.ModelSerializer):
     class Meta:
         model = BrokerLeadConfig
         fields = ["field_weights", "field_priority", "cold_max", "warm_max", "qualified_min",
-                  "income_qualified_min", "income_potential_min", "max_debt_clp", "inactivity_days", "updated_at"]
+                  "income_qualified_min", "income_potential_min", "max_debt_clp", "inactivity_days",
+                  "assignment_rule", "assignment_priority", "updated_at"]
         read_only_fields = ["updated_at"]
 
     def validate_field_weights(self, value):
         if not isinstance(value, dict) or not all(isinstance(v, int | float) and v >= 0 for v in value.values()):
             raise serializers.ValidationError("Los pesos deben ser números no negativos por campo.")
+        return value
+
+    def validate_assignment_priority(self, value):
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise serializers.ValidationError("Debe ser una lista de ids de personas, la preferida primero.")
         return value
 
     def validate(self, attrs):

@@ -14,19 +14,23 @@ from crm.errors import ApplicationError
 from crm.realtime.broadcast import broadcast
 from crm.tenancy import enqueue_on_commit
 from leads.models import Lead
+from leads.selectors import lead_config_get
+from leads.services import lead_assign_new
 
 # Receipts only move forward; `failed` can follow any of them.
 STATUS_RANK = {Message.Status.QUEUED: 0, Message.Status.SENT: 1, Message.Status.DELIVERED: 2, Message.Status.READ: 3}
 
 
 def _lead_for_channel(*, channel: str, inbound: InboundMessage) -> Lead:
-    """The lead behind a channel identity: by that identity, else by phone, else a new lead."""
+    """The lead behind a channel identity: by that identity, else by phone, else a new lead (assigned as the
+    brokerage's rule says)."""
     lead = Lead.objects.filter(channel=channel, channel_user_id=inbound.channel_user_id, is_deleted=False).first()
     if lead is None and inbound.phone:
         lead = Lead.objects.filter(phone=inbound.phone, is_deleted=False).first()
     if lead is None:
         lead = Lead.objects.create(channel=channel, channel_user_id=inbound.channel_user_id,
                                    name=inbound.display_name[:120], phone=inbound.phone, source=channel)
+        lead_assign_new(lead=lead, config=lead_config_get())
     return lead
 
 

@@ -22,6 +22,8 @@ from leads.serializers import (
     LeadAssignSerializer,
     LeadFilterSerializer,
     LeadInputSerializer,
+    LeadMergeSerializer,
+    LeadNoteSerializer,
     LeadSerializer,
 )
 
@@ -107,6 +109,38 @@ class LeadRecalculateApi(APIView):
         lead = services.lead_recalculate(lead=lead_or_404(request, lead_id), actor=request.user,
                                          config=selectors.lead_config_get())
         return Response(LeadSerializer(lead).data)
+
+
+class LeadMergeApi(APIView):
+    """ADMIN only: fold the lead `duplicate_id` into this one (see services.lead_merge)."""
+
+    permission_classes = [IsBrokerAdmin]
+
+    @extend_schema(request=LeadMergeSerializer, responses=LeadSerializer)
+    def post(self, request, lead_id: int):
+        lead = lead_or_404(request, lead_id)
+        serializer = LeadMergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        duplicate_id = serializer.validated_data["duplicate_id"]
+        duplicate = selectors.lead_get(user=request.user, lead_id=duplicate_id)
+        if duplicate is None:
+            raise ApplicationError("Ese lead no existe.", code="invalid_duplicate",
+                                   details={"duplicate_id": [duplicate_id]})
+        lead = services.lead_merge(primary=lead, duplicate=duplicate, actor=request.user,
+                                   config=selectors.lead_config_get())
+        return Response(LeadSerializer(lead).data)
+
+
+class LeadNoteApi(APIView):
+    """A note on the lead's timeline: an AGENT on their own leads, an ADMIN on any."""
+
+    @extend_schema(request=LeadNoteSerializer, responses={201: LeadActivitySerializer})
+    def post(self, request, lead_id: int):
+        lead = lead_or_404(request, lead_id)
+        serializer = LeadNoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.lead_note_add(lead=lead, actor=request.user, text=serializer.validated_data["text"])
+        return Response(LeadActivitySerializer(note).data, status=status.HTTP_201_CREATED)
 
 
 class LeadActivityListApi(APIView):

@@ -1,4 +1,4 @@
-"""Forms of the lead pages: edit a lead, move it along the pipeline, assign it (one or many)."""
+"""Forms of the lead pages: edit a lead, move it along the pipeline, assign it (one or many), merge, note."""
 
 from typing import Any
 
@@ -93,3 +93,12 @@ class IdListField(forms.Field):
 
 class BulkAssignForm(AssignForm):
     leads = IdListField(error_messages={"required": _("Selecciona al menos un lead.")})
+
+
+class MergeForm(forms.Form):
+    duplicate_id = forms.IntegerField(label=_("Número del otro lead"), min_value=1,
+                                      help_text=_("Ese lead se fusiona en este y luego se elimina."))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Nota"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -40,7 +40,7 @@ from leads import tasks
 from leads.models import Lead, LeadActivity, LeadImport
 from leads.phones import phone_to_e164
 from leads.scoring import lead_score_apply
-from leads.services import budget_to_clp
+from leads.services import budget_to_clp, lead_assignees_next
 from pipeline.models import CLOSED_STAGES, Stage, StageTransition
 from pipeline.services import automatic_next_stage, calificacion_compute
 
@@ -439,6 +439,8 @@ def _write(lead_import: LeadImport, rows: list[_Row], config: BrokerLeadConfig) 
                 changed_leads.append(lead)
                 notes.append(LeadActivity(lead=lead, kind=LeadActivity.Kind.FIELDS_CHANGED, actor_id=actor_id,
                                           payload={"fields": changed, "import_id": lead_import.id}))
+        for lead, agent in zip(new_leads, lead_assignees_next(config=config, count=len(new_leads)), strict=False):
+            lead.assigned_to = agent
         Lead.objects.bulk_create(new_leads)
         for lead in changed_leads:
             lead.updated_at = now
@@ -446,6 +448,10 @@ def _write(lead_import: LeadImport, rows: list[_Row], config: BrokerLeadConfig) 
         notes += [LeadActivity(lead=lead, kind=LeadActivity.Kind.CREATED, actor_id=actor_id,
                                payload={"channel": lead.channel, "source": lead.source, "import_id": lead_import.id})
                   for lead in new_leads]
+        # In the order given, so the next round-robin turn starts after the last of them.
+        notes += [LeadActivity(lead=lead, kind=LeadActivity.Kind.ASSIGNED, actor_id=actor_id,
+                               payload={"from": None, "to": lead.assigned_to_id, "mode": config.assignment_rule})
+                  for lead in new_leads if lead.assigned_to_id]
         LeadActivity.objects.bulk_create(notes + timeline.activities, batch_size=2000)
         StageTransition.objects.bulk_create(timeline.transitions, batch_size=2000)
         created, updated, written = created + len(new_leads), updated + len(changed_leads), written + len(batch)

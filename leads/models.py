@@ -170,6 +170,8 @@ class LeadActivity(models.Model):
         STAGE_CHANGED = "stage_changed", _("Cambio de etapa")
         ASSIGNED = "assigned", _("Asignado")
         DELETED = "deleted", _("Eliminado")
+        MERGED = "merged", _("Fusionado")
+        NOTE = "note", _("Nota")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -89,6 +89,21 @@ def lead_get(*, user: User, lead_id: int) -> Lead | None:
 def lead_get_many(*, user: User, lead_ids: list[int]) -> list[Lead]:
     """The leads among `lead_ids` this user may see (the others are silently left out)."""
     return list(lead_visible(user=user).filter(pk__in=lead_ids).order_by("id"))
+
+
+def lead_possible_duplicates(*, lead: Lead, limit: int = 5) -> list[Lead]:
+    """Other leads in the lists with the same phone, e-mail or name (the name case-insensitively): what a
+    person may want to merge into this one."""
+    same = Q()
+    if lead.phone:
+        same |= Q(phone=lead.phone)
+    if lead.email:
+        same |= Q(email=lead.email)
+    if lead.name:
+        same |= Q(name__iexact=lead.name)
+    if not same:
+        return []
+    return list(Lead.objects.filter(same, is_deleted=False).exclude(pk=lead.pk).order_by("-created_at")[:limit])
 
 
 def lead_activity_list(*, lead: Lead) -> QuerySet[LeadActivity]:

@@ -104,3 +104,11 @@ class LeadActivitySerializer(serializers.ModelSerializer):
         model = LeadActivity
         fields = ["id", "kind", "payload", "actor", "actor_name", "created_at"]
         read_only_fields = fields
+
+
+class LeadMergeSerializer(serializers.Serializer):
+    duplicate_id = serializers.IntegerField(help_text="El lead que se fusiona en este y luego se elimina.")
+
+
+class LeadNoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)

@@ -10,5 +10,7 @@ urlpatterns = [
     path("<int:lead_id>/", apis.LeadDetailApi.as_view(), name="api_lead_detail"),
     path("<int:lead_id>/assign/", apis.LeadAssignApi.as_view(), name="api_lead_assign"),
     path("<int:lead_id>/recalculate/", apis.LeadRecalculateApi.as_view(), name="api_lead_recalculate"),
+    path("<int:lead_id>/merge/", apis.LeadMergeApi.as_view(), name="api_lead_merge"),
+    path("<int:lead_id>/notes/", apis.LeadNoteApi.as_view(), name="api_lead_notes"),
     path("<int:lead_id>/activities/", apis.LeadActivityListApi.as_view(), name="api_lead_activities"),
 ]

@@ -1,4 +1,4 @@
-"""The lead pages: the filtered list with bulk assignment, and one lead's file (edit, move, assign)."""
+"""The lead pages: the filtered list with bulk assignment, and one lead's file (edit, move, assign, merge, note)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,7 +15,7 @@ from brokers.views import admin_required, broker_required
 from conversations.selectors import chat_messages
 from crm.errors import ApplicationError
 from leads import selectors, services
-from leads.forms import AssignForm, BulkAssignForm, LeadForm, StageMoveForm
+from leads.forms import AssignForm, BulkAssignForm, LeadForm, MergeForm, NoteForm, StageMoveForm
 from leads.models import Lead
 from leads.serializers import LeadFilterSerializer
 from pipeline.models import Calificacion, Stage
@@ -129,6 +129,9 @@ def lead_detail(request, lead_id: int):
         "move_form": StageMoveForm(initial={"stage": lead.pipeline_stage}),
         "assign_form": AssignForm(people=_people(request), initial={"agent": lead.assigned_to_id})
         if request.user.is_broker_admin else None,
+        "merge_form": MergeForm() if request.user.is_broker_admin else None,
+        "duplicates": selectors.lead_possible_duplicates(lead=lead) if request.user.is_broker_admin else [],
+        "note_form": NoteForm(),
     })
 
 
@@ -163,4 +166,40 @@ def lead_assign(request, lead_id: int):
         messages.error(request, error.message)
     else:
         messages.success(request, _("Lead asignado a %(name)s.") % {"name": lead.assigned_to.name})
+    return redirect("lead_detail", lead_id=lead.id)
+
+
+@require_POST
+@admin_required
+def lead_merge(request, lead_id: int):
+    lead = _lead_or_404(request, lead_id)
+    form = MergeForm(request.POST)
+    duplicate = (selectors.lead_get(user=request.user, lead_id=form.cleaned_data["duplicate_id"])
+                 if form.is_valid() else None)
+    if duplicate is None:
+        messages.error(request, _("No existe un lead con ese número."))
+        return redirect("lead_detail", lead_id=lead.id)
+    try:
+        services.lead_merge(primary=lead, duplicate=duplicate, actor=request.user, config=selectors.lead_config_get())
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Lead #%(id)s fusionado en este.") % {"id": duplicate.id})
+    return redirect("lead_detail", lead_id=lead.id)
+
+
+@require_POST
+@broker_required
+def lead_note_add(request, lead_id: int):
+    lead = _lead_or_404(request, lead_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Escribe una nota de hasta 2000 caracteres."))
+        return redirect("lead_detail", lead_id=lead.id)
+    try:
+        services.lead_note_add(lead=lead, actor=request.user, text=form.cleaned_data["text"])
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Nota agregada."))
     return redirect("lead_detail", lead_id=lead.id)

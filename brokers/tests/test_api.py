@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -175,3 +177,25 @@ def test_openapi_schema_and_docs(cast, page_client):
     assert schema.status_code == 200
     assert b"/api/broker/users/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_config_sets_the_assignment_rule_and_priority_order(cast, admin_a, agent_a, api_client, page_client):
+    admin = api_client("alfa.localhost", admin_a)
+    response = admin.patch("/api/broker/config/", {"lead": {"assignment_rule": "priority",
+                                                            "assignment_priority": [agent_a.pk, admin_a.pk]}},
+                           format="json")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["lead"]["assignment_rule"], response.json()["lead"]["assignment_priority"]) == (
+        "priority", [agent_a.pk, admin_a.pk])
+    bad = admin.patch("/api/broker/config/", {"lead": {"assignment_priority": ["ana"]}}, format="json")
+    assert bad.status_code == 400 and "assignment_priority" in bad.json()["error"]["details"]
+    page = page_client("alfa.localhost", admin_a).get("/configuracion/lead/").content.decode()
+    assert 'name="assignment_rule"' in page and 'name="assignment_priority"' in page
+    saved = page_client("alfa.localhost", admin_a).post("/configuracion/lead/", {
+        **{key: value for key, value in response.json()["lead"].items() if key not in ("updated_at",)},
+        "field_weights": json.dumps(response.json()["lead"]["field_weights"]),
+        "field_priority": json.dumps(response.json()["lead"]["field_priority"]),
+        "assignment_rule": "round_robin", "assignment_priority": "[]"})
+    assert saved.status_code == 302
+    assert admin.get("/api/broker/config/").json()["lead"]["assignment_rule"] == "round_robin"

@@ -26,7 +26,9 @@ SCORE_REASONS = {
     "recalculated": gettext_lazy("por recálculo"),
     "stage_changed": gettext_lazy("por cambio de etapa"),
     "nightly": gettext_lazy("por revisión diaria"),
+    "merged": gettext_lazy("por fusión"),
 }
+ASSIGNMENT_MODES = {"round_robin": gettext_lazy("por turno"), "priority": gettext_lazy("por prioridad")}
 
 
 @register.filter
@@ -71,9 +73,16 @@ def activity_text(entry: LeadActivity) -> str:
         return " · ".join([text, *dict.fromkeys(detail for detail in details if detail)])
     if kind == LeadActivity.Kind.ASSIGNED:
         text = _("Asignado a %(name)s") % {"name": entry.assignee or _("una persona que ya no está")}
-        return f"{text} · {_('por turno')}" if payload.get("mode") == "round_robin" else text
+        mode = ASSIGNMENT_MODES.get(payload.get("mode"))
+        return f"{text} · {mode}" if mode else text
     if kind == LeadActivity.Kind.CREATED:
         channel = payload.get("channel")
         label = Lead.Channel(channel).label if channel in Lead.Channel.values else channel
         return _("Lead creado · %(channel)s") % {"channel": label} if label else _("Lead creado")
+    if kind == LeadActivity.Kind.NOTE:
+        return payload["text"]
+    if kind == LeadActivity.Kind.MERGED:
+        if "into" in payload:
+            return _("Fusionado en el lead #%(id)s") % {"id": payload["into"]}
+        return _("Se fusionó el lead #%(id)s en este") % {"id": payload["duplicate"]}
     return str(entry.get_kind_display())

@@ -145,7 +145,8 @@ def test_another_brokerage_token_is_refused_everywhere(api_client, broker_b, adm
     lead_id = two_leads[0].id
     calls = [("get", URL), ("post", URL), ("get", f"{URL}{lead_id}/"), ("patch", f"{URL}{lead_id}/"),
              ("delete", f"{URL}{lead_id}/"), ("post", f"{URL}{lead_id}/assign/"),
-             ("post", f"{URL}{lead_id}/recalculate/"), ("get", f"{URL}{lead_id}/activities/")]
+             ("post", f"{URL}{lead_id}/recalculate/"), ("get", f"{URL}{lead_id}/activities/"),
+             ("post", f"{URL}{lead_id}/merge/"), ("post", f"{URL}{lead_id}/notes/")]
     for method, url in calls:
         assert getattr(foreign, method)(url, {}, format="json").status_code == 401, (method, url)
 
@@ -156,7 +157,8 @@ def test_a_lead_id_of_another_brokerage_does_not_exist_here(api_client, broker_b
     assert other.get(URL).json()["count"] == 0
     calls = [("get", f"{URL}{lead_id}/"), ("patch", f"{URL}{lead_id}/"), ("delete", f"{URL}{lead_id}/"),
              ("post", f"{URL}{lead_id}/assign/"), ("post", f"{URL}{lead_id}/recalculate/"),
-             ("get", f"{URL}{lead_id}/activities/")]
+             ("get", f"{URL}{lead_id}/activities/"), ("post", f"{URL}{lead_id}/merge/"),
+             ("post", f"{URL}{lead_id}/notes/")]
     for method, url in calls:
         assert getattr(other, method)(url, {}, format="json").status_code == 404, (method, url)
 
@@ -170,3 +172,36 @@ def test_list_and_detail_query_counts_are_constant(admin, broker_a, admin_a, dja
         assert len(names(admin.get(f"{URL}?status=cold&search=lead"))) == 25
     with django_assert_num_queries(4):  # + the lead (assignee joined)
         assert admin.get(f"{URL}{leads[0].id}/").json()["assigned_to_name"] == admin_a.name
+
+
+def test_merge_the_lead_a_duplicate_error_points_to(admin, agent, two_leads):
+    ana, bruno = two_leads
+    refused = admin.post(URL, {"name": "Ana P.", "phone": ana.phone}, format="json")
+    assert refused.status_code == 409
+    existing_id = refused.json()["error"]["details"]["lead_id"]
+    assert agent.post(f"{URL}{existing_id}/merge/", {"duplicate_id": bruno.id}, format="json").status_code == 403
+    response = admin.post(f"{URL}{existing_id}/merge/", {"duplicate_id": bruno.id}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["id"] == ana.id and admin.get(f"{URL}{bruno.id}/").status_code == 404
+    again = admin.post(f"{URL}{ana.id}/merge/", {"duplicate_id": bruno.id}, format="json")
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_duplicate"
+
+
+def test_merge_with_a_lead_of_another_brokerage_is_refused(api_client, broker_b, admin_b, admin, two_leads):
+    with broker_b:
+        foreign = lead_make(name="Ajeno")
+    response = admin.post(f"{URL}{two_leads[0].id}/merge/", {"duplicate_id": foreign.id}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_duplicate"
+    assert api_client(host_of(broker_b), admin_b).get(f"{URL}{foreign.id}/").status_code == 200
+
+
+def test_notes_on_own_leads_only_for_agents(admin, agent, two_leads):
+    ana, bruno = two_leads
+    response = agent.post(f"{URL}{ana.id}/notes/", {"text": "Prefiere WhatsApp"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["kind"], response.json()["payload"]) == ("note", {"text": "Prefiere WhatsApp"})
+    assert agent.post(f"{URL}{bruno.id}/notes/", {"text": "x"}, format="json").status_code == 404
+    assert admin.post(f"{URL}{bruno.id}/notes/", {"text": "x"}, format="json").status_code == 201
+    assert admin.post(f"{URL}{bruno.id}/notes/", {"text": ""}, format="json").status_code == 400
+    kinds = [entry["kind"] for entry in admin.get(f"{URL}{ana.id}/activities/").json()["results"]]
+    assert kinds[0] == "note"

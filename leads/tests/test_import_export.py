@@ -325,3 +325,14 @@ def test_import_through_the_real_worker_then_export_streamed_by_the_asgi_server(
     assert len(rows) == 111  # lead1, lead10–19, lead100–199
     assert (rows[0]["Correo"], rows[0]["Comuna o ciudad"], rows[0]["DICOM"], rows[0]["Etapa"]) == (
         "lead1@example.cl", "Ñuñoa", "limpio", "Potencial")
+
+
+def test_imported_leads_are_assigned_per_the_brokerage_rule(admin, broker_a, agent_a, eager_tasks,
+                                                            django_capture_on_commit_callbacks):
+    config = config_of(broker_a)
+    config.assignment_rule, config.assignment_priority = "priority", [agent_a.id]
+    config.save()
+    run_import(admin, django_capture_on_commit_callbacks, "Ana;911112222;;;;;;;", "Beto;933334444;;;;;;;")
+    with broker_a:
+        assert set(Lead.objects.values_list("assigned_to_id", flat=True)) == {agent_a.id}
+        assert LeadActivity.objects.filter(kind="assigned", payload__mode="priority").count() == 2

@@ -272,6 +272,39 @@ def test_list_and_detail_query_counts_are_constant(admin, broker_a, admin_a, age
     # Every page: SET search_path, session, user.
     with django_assert_num_queries(6):  # + count, page (assignees joined), people of the brokerage
         assert len(listed(admin.get(f"{LIST}?status=warm&search=lead"))) == 25
-    # + the lead, timeline, assignees' names, conversations, messages, people (assign form)
-    with django_assert_num_queries(9):
+    # + the lead, timeline, assignees' names, conversations, messages, people (assign form), possible duplicates
+    with django_assert_num_queries(10):
         assert admin.get(f"{LIST}{leads[0].id}/").status_code == 200
+
+
+def test_detail_offers_merging_possible_duplicates_and_merges(admin, agent, broker_a, three_leads):
+    ana = three_leads[0]
+    with broker_a:
+        twin = lead_make(name="ana pérez", phone="")
+    page = admin.get(f"{LIST}{ana.id}/").content.decode()
+    assert "Fusionar con…" in page and f'name="duplicate_id" value="{twin.id}"' in page and "data-confirm" in page
+    assert "Fusionar con…" not in agent.get(f"{LIST}{ana.id}/").content.decode()
+    assert agent.post(f"{LIST}{ana.id}/fusionar/", {"duplicate_id": twin.id}).status_code in (302, 403)
+    with broker_a:
+        assert not Lead.objects.get(pk=twin.pk).is_deleted
+    response = admin.post(f"{LIST}{ana.id}/fusionar/", {"duplicate_id": twin.id}, follow=True)
+    assert "fusionado en este" in response.content.decode()
+    with broker_a:
+        assert Lead.objects.get(pk=twin.pk).is_deleted
+    response = admin.post(f"{LIST}{ana.id}/fusionar/", {"duplicate_id": 999_999}, follow=True)
+    assert "No existe un lead con ese número." in response.content.decode()
+
+
+def test_a_note_from_the_detail_page_shows_on_the_timeline(agent, broker_a, three_leads):
+    ana, bruno = three_leads[0], three_leads[1]
+    response = agent.post(f"{LIST}{ana.id}/nota/", {"text": "Llamar <b>el lunes</b>"}, follow=True)
+    page = response.content.decode()
+    assert "Nota agregada." in page and "Llamar &lt;b&gt;el lunes&lt;/b&gt;" in page
+    assert agent.post(f"{LIST}{bruno.id}/nota/", {"text": "x"}).status_code == 404
+
+
+def test_merge_and_note_pages_of_another_brokerage_lead_are_404(page_client, broker_b, admin_b, three_leads):
+    other = page_client(host_of(broker_b), admin_b)
+    ana, bruno = three_leads[0], three_leads[1]
+    assert other.post(f"{LIST}{ana.id}/fusionar/", {"duplicate_id": bruno.id}).status_code == 404
+    assert other.post(f"{LIST}{ana.id}/nota/", {"text": "x"}).status_code == 404

@@ -1,15 +1,19 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from appointments.models import Appointment
 from brokers.models import User
+from conversations.models import Conversation
 from crm.errors import ApplicationError
 from leads import services
 from leads.models import Lead, LeadActivity
 from leads.tests.factories import config_of, lead_make
-from pipeline.models import Calificacion, Stage
+from pipeline.models import Calificacion, Stage, StageTransition
 
 PASSWORD = "clave-segura-2026"
 
@@ -159,3 +163,106 @@ def test_assign_many_counts_who_changed_hands_and_is_all_or_nothing(broker_a, ad
         with pytest.raises(ApplicationError):
             services.lead_assign_many(leads=[other, free], actor=admin_a, agent=admin_b)
         assert Lead.objects.get(pk=other.pk).assigned_to_id is None
+
+
+def _config(broker, **fields):
+    config = config_of(broker)
+    for name, value in fields.items():
+        setattr(config, name, value)
+    config.save()
+    return config
+
+
+def test_priority_gives_new_leads_to_the_least_loaded_listed_person_first_in_order(broker_a, admin_a, agent_a,
+                                                                                    broadcasts):
+    second = _agent(broker_a, "prioridad@alfa.cl")
+    gone = _agent(broker_a, "se-fue@alfa.cl", is_active=False)
+    config = _config(broker_a, assignment_rule="priority", assignment_priority=[gone.id, second.id, agent_a.id])
+    with broker_a:
+        lead_make(assigned_to=second)
+        lead_make(assigned_to=second, pipeline_stage=Stage.PERDIDO, close_reason="x")  # closed: not a load
+        assert services.lead_assignees_next(config=config, count=3) == [agent_a, second, agent_a]
+        lead = services.lead_assign_new(lead=lead_make(), config=config)
+        assert lead.assigned_to_id == agent_a.id
+        entry = LeadActivity.objects.get(lead=lead, kind=LeadActivity.Kind.ASSIGNED)
+        assert (entry.actor_id, entry.payload) == (None, {"from": None, "to": agent_a.id, "mode": "priority"})
+
+
+def test_new_leads_stay_unassigned_under_the_manual_rule_or_without_anyone(broker_a, agent_a, broadcasts):
+    with broker_a:
+        assert services.lead_assign_new(lead=lead_make(), config=config_of(broker_a)).assigned_to_id is None
+        config = _config(broker_a, assignment_rule="priority", assignment_priority=[999_999])
+        assert services.lead_assignees_next(config=config, count=2) == []
+
+
+def test_round_robin_rule_continues_the_turn(broker_a, admin_a, agent_a, broadcasts):
+    second = _agent(broker_a, "turno@alfa.cl")
+    config = _config(broker_a, assignment_rule="round_robin")
+    with broker_a:
+        services.lead_assign(lead=lead_make(), actor=admin_a)
+        assert services.lead_assign_new(lead=lead_make(), config=config).assigned_to_id == second.id
+        assert services.lead_assignees_next(config=config, count=2) == [agent_a, second]
+
+
+def test_merge_moves_everything_fills_blanks_and_deletes_the_duplicate(broker_a, admin_a, agent_a, broadcasts):
+    with broker_a:
+        primary = lead_make(name="Ana Pérez", phone="+56911112222", location="", messages_count=2)
+        duplicate = lead_make(name="Ana", phone="+56933334444", email="ana@example.cl", location="Ñuñoa",
+                              channel="telegram", channel_user_id="77", messages_count=3, tags=["web"])
+        conversation = Conversation.objects.create(lead=duplicate, channel="telegram", channel_user_id="77")
+        LeadActivity.objects.create(lead=duplicate, kind=LeadActivity.Kind.CREATED)
+        StageTransition.objects.create(lead=duplicate, from_stage=Stage.ENTRADA, to_stage=Stage.PERFILAMIENTO,
+                                       seconds_in_stage=5)
+        start = timezone.now() + timedelta(days=2)
+        visit = Appointment.objects.create(lead=duplicate, agent_id=agent_a.id, appointment_type="property_visit",
+                                           start_at=start, end_at=start + timedelta(hours=1))
+        services.lead_merge(primary=primary, duplicate=duplicate, actor=admin_a, config=config_of(broker_a))
+        primary.refresh_from_db()
+        duplicate.refresh_from_db()
+        assert duplicate.is_deleted
+        assert (primary.name, primary.phone) == ("Ana Pérez", "+56911112222")  # known values kept
+        assert (primary.email, primary.location, primary.channel, primary.channel_user_id, primary.tags) == (
+            "ana@example.cl", "Ñuñoa", "telegram", "77", ["web"])
+        assert primary.messages_count == 5
+        assert Conversation.objects.get(pk=conversation.pk).lead_id == primary.id
+        assert Appointment.objects.get(pk=visit.pk).lead_id == primary.id
+        assert StageTransition.objects.filter(lead=primary, to_stage=Stage.PERFILAMIENTO, seconds_in_stage=5).exists()
+        assert LeadActivity.objects.filter(lead=primary, kind=LeadActivity.Kind.CREATED).exists()
+        merged = LeadActivity.objects.get(lead=primary, kind=LeadActivity.Kind.MERGED)
+        assert merged.payload == {"duplicate": duplicate.id,
+                                  "fields": ["channel", "channel_user_id", "email", "location", "tags"]}
+        assert list(duplicate.activities.values_list("kind", "payload")) == [("merged", {"into": primary.id})]
+        assert LeadActivity.objects.filter(lead=primary, kind="score_changed", payload__reason="merged").exists()
+        assert primary.lead_score == sum(primary.score_breakdown.values())
+
+
+def test_merge_is_refused_to_agents_and_for_the_same_lead(broker_a, admin_a, agent_a, broadcasts):
+    with broker_a:
+        one, other = lead_make(assigned_to=agent_a), lead_make(assigned_to=agent_a)
+        for actor, duplicate, code in ((agent_a, other, "permission_denied"), (admin_a, one, "invalid_duplicate")):
+            with pytest.raises(ApplicationError) as error:
+                services.lead_merge(primary=one, duplicate=duplicate, actor=actor, config=config_of(broker_a))
+            assert error.value.code == code
+        assert not Lead.objects.filter(is_deleted=True).exists()
+
+
+def test_merge_is_all_or_nothing(broker_a, admin_a, broadcasts, monkeypatch):
+    with broker_a:
+        primary, duplicate = lead_make(email=""), lead_make(email="x@example.cl")
+        monkeypatch.setattr(services, "_lead_refresh", lambda **kwargs: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            services.lead_merge(primary=primary, duplicate=duplicate, actor=admin_a, config=config_of(broker_a))
+        assert not Lead.objects.get(pk=duplicate.pk).is_deleted
+        assert Lead.objects.get(pk=primary.pk).email == ""
+
+
+def test_notes_by_the_owner_agent_or_an_admin(broker_a, admin_a, agent_a, broadcasts):
+    with broker_a:
+        mine, other = lead_make(assigned_to=agent_a), lead_make()
+        note = services.lead_note_add(lead=mine, actor=agent_a, text="  Llamar el lunes  ")
+        assert (note.kind, note.payload, note.actor_id) == ("note", {"text": "Llamar el lunes"}, agent_a.id)
+        assert services.lead_note_add(lead=other, actor=admin_a, text="Revisar").lead_id == other.id
+        for text, code in (("Hola", "permission_denied"), ("   ", "invalid_note")):
+            with pytest.raises(ApplicationError) as error:
+                services.lead_note_add(lead=other if code == "permission_denied" else mine, actor=agent_a, text=text)
+            assert error.value.code == code

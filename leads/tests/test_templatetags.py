@@ -28,3 +28,10 @@ def test_timeline_entries_in_words():
     assert activity_text(entry("assigned", assignee="Ana", to=3, mode="round_robin")) == "Asignado a Ana · por turno"
     assert activity_text(entry("created", channel="telegram")) == "Lead creado · Telegram"
     assert activity_text(entry("deleted")) == "Eliminado"
+
+
+def test_notes_merges_and_priority_assignments_in_words():
+    assert activity_text(entry("note", text="Llamar el lunes")) == "Llamar el lunes"
+    assert activity_text(entry("merged", into=7)) == "Fusionado en el lead #7"
+    assert activity_text(entry("merged", duplicate=8, fields=[])) == "Se fusionó el lead #8 en este"
+    assert activity_text(entry("assigned", assignee="Ana", to=3, mode="priority")) == "Asignado a Ana · por prioridad"
