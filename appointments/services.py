@@ -19,6 +19,8 @@ from appointments.models import (
     AgentRule,
     Appointment,
     AppointmentType,
+    Availability,
+    AvailabilityBlock,
     BookingSettings,
     CalendarFeed,
 )
@@ -257,3 +259,50 @@ def calendar_feed_rotate(*, agent: User) -> CalendarFeed:
     """A new secret URL; calendars subscribed to the old one stop receiving the agent's visits."""
     CalendarFeed.objects.filter(agent=agent).delete()
     return CalendarFeed.objects.create(agent=agent)
+
+
+# --- availability settings ------------------------------------------------------------------------
+
+
+def _agenda_changed() -> None:
+    broadcast("availability_updated", {})
+
+
+@transaction.atomic
+def availability_create(*, data: dict) -> Availability:
+    """A weekly window (`agent` None: brokerage-wide); every open agenda hears about it."""
+    window = Availability(**data)
+    window.full_clean()
+    window.save()
+    _agenda_changed()
+    return window
+
+
+@transaction.atomic
+def availability_delete(*, availability: Availability) -> None:
+    availability.delete()
+    _agenda_changed()
+
+
+@transaction.atomic
+def block_create(*, data: dict) -> AvailabilityBlock:
+    block = AvailabilityBlock(**data)
+    block.full_clean()
+    block.save()
+    _agenda_changed()
+    return block
+
+
+@transaction.atomic
+def block_delete(*, block: AvailabilityBlock) -> None:
+    block.delete()
+    _agenda_changed()
+
+
+@transaction.atomic
+def booking_settings_update(*, booking: BookingSettings, data: dict) -> BookingSettings:
+    for name, value in data.items():
+        setattr(booking, name, value)
+    booking.full_clean()
+    booking.save()
+    return booking

@@ -1,0 +1,182 @@
+"""The agenda in a real browser: book a visit from a free slot, drag a visit to another free time (it
+stays there after a reload, and another open agenda follows live), and a drop onto a time when the
+agent is busy is refused with the reason and the visit snaps back.
+
+The live server is another process: the brokerage, its availability and visits are committed, in a
+brokerage of this module's own (fresh slug), through the same services the product uses.
+"""
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from appointments import services as agenda
+from appointments.models import Appointment, Availability, BookingSettings
+from brokers import services as broker_services
+from brokers.models import BrokerLeadConfig, User
+from conftest import PASSWORD
+from leads import services as lead_services
+from tests.browser.support import log_in, origin, screenshot, unique
+
+pytestmark = pytest.mark.browser
+
+SCL = ZoneInfo("America/Santiago")
+DAY = (datetime.now(SCL) + timedelta(days=3)).date()
+
+
+def at(hour: int) -> datetime:
+    return datetime.combine(DAY, time(hour), tzinfo=SCL)
+
+
+@pytest.fixture(scope="module")
+def brokerage(cast, django_db_blocker):
+    """An ADMIN, an AGENT with weekday hours 09–18, leads, and two visits on DAY at 10:00 and 12:00."""
+    with django_db_blocker.unblock():
+        slug = unique("agenda-")
+        broker = broker_services.broker_register(name="Propiedades Andes", slug=slug, admin_email=f"admin@{slug}.cl",
+                                                 admin_name="Daniela Rojas", password=PASSWORD)
+        admin = User.objects.get(email=f"admin@{slug}.cl")
+        agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
+                                         broker=broker)
+        config = BrokerLeadConfig.objects.get(broker=broker)
+        with broker:
+            BookingSettings.objects.update_or_create(pk=1, defaults={"office_address": "Av. Apoquindo 4500"})
+            for weekday in range(7):
+                Availability.objects.create(agent_id=agent.id, weekday=weekday, start_time=time(9), end_time=time(18))
+            leads = {name: lead_services.lead_create(actor=admin, data={"name": name}, config=config)
+                     for name in ("Valentina Rojas", "Matías González", "Florencia Díaz", "Catalina Muñoz")}
+            agenda.appointment_book(lead=leads["Valentina Rojas"], start=at(10), appointment_type="property_visit",
+                                    actor=admin, agent_id=agent.id, notes="Depto 2D en Ñuñoa")
+            agenda.appointment_book(lead=leads["Matías González"], start=at(12), appointment_type="property_visit",
+                                    actor=admin, agent_id=agent.id)
+            # The admin's own call at the same time as Valentina's visit: shown side by side.
+            Appointment.objects.create(lead=leads["Catalina Muñoz"], agent_id=admin.id, appointment_type="phone_call",
+                                       start_at=at(10) + timedelta(minutes=30), end_at=at(11),
+                                       status=Appointment.Status.CONFIRMED)
+    return broker
+
+
+def open_agenda(new_page, live_server_url, brokerage, query: str = "") -> Page:
+    page = new_page()
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    home = origin(live_server_url, brokerage.slug)
+    log_in(page, home, f"admin@{brokerage.slug}.cl")
+    page.goto(f"{home}/agenda/?fecha={DAY.isoformat()}{query}")
+    settled(page)
+    return page
+
+
+def settled(page: Page) -> None:
+    """Live, and done with the catch-up refresh the page makes once its socket connects."""
+    expect(page.locator("body")).to_have_attribute("data-live", "on")
+    expect(page.locator("#agenda")).to_have_attribute("data-refreshed", re.compile(r"\d+"))
+
+
+def visit(page: Page, lead: str):
+    return page.locator(".appt", has_text=lead)
+
+
+def drop_at(page: Page, lead: str, hour: int) -> None:
+    """Drag the lead's visit onto DAY at `hour` (onto the day column at that cell's height: whatever
+    lies on top of the cell, the drop lands on the time beneath the pointer)."""
+    day = page.locator(f'.agenda-day[data-day="{DAY.isoformat()}"]')
+    cell = day.locator(f'.agenda-cell[data-start="{at(hour).isoformat()}"]')
+    day_box, cell_box = day.bounding_box(), cell.bounding_box()
+    visit(page, lead).drag_to(day, target_position={"x": day_box["width"] / 2,
+                                                    "y": cell_box["y"] - day_box["y"] + cell_box["height"] / 2})
+
+
+def test_drag_a_visit_to_a_free_time_and_a_busy_one(brokerage, live_server_url, new_page):
+    page = open_agenda(new_page, live_server_url, brokerage)
+    other = open_agenda(new_page, live_server_url, brokerage, "&vista=dia")
+    expect(visit(page, "Valentina Rojas")).to_contain_text("10:00–11:00")
+    expect(page.locator(".free-slot").first).to_be_visible()
+    expect(visit(page, "Catalina Muñoz")).to_have_css("grid-column-start", "2")
+    screenshot(page, "agenda-week")
+
+    drop_at(page, "Valentina Rojas", 15)
+    expect(page.locator("#agenda-notice")).to_have_text("Cita reagendada.")
+    expect(visit(page, "Valentina Rojas")).to_contain_text("15:00–16:00")
+    expect(visit(other, "Valentina Rojas")).to_contain_text("15:00–16:00")  # live, without reloading
+    page.reload()
+    settled(page)
+    expect(visit(page, "Valentina Rojas")).to_contain_text("15:00–16:00")
+
+    # 12:00 is Matías's visit with the same agent: refused, and Valentina stays at 15:00.
+    drop_at(page, "Valentina Rojas", 12)
+    expect(page.locator("#agenda-notice")).to_have_text("Ese horario ya no está disponible. Elige otro, por favor.")
+    expect(visit(page, "Valentina Rojas")).to_contain_text("15:00–16:00")
+    screenshot(page, "agenda-refused")
+    page.reload()
+    settled(page)
+    expect(visit(page, "Valentina Rojas")).to_contain_text("15:00–16:00")
+    screenshot(other, "agenda-day")
+
+
+def test_book_from_a_free_slot_then_confirm_and_cancel(brokerage, live_server_url, new_page):
+    page = open_agenda(new_page, live_server_url, brokerage)
+    slot = page.locator(f'.free-slot[data-start="{at(16).astimezone(ZoneInfo("UTC")).isoformat()}"]')
+    slot.click()
+    dialog = page.locator("#book-dialog")
+    page.get_by_label("Lead", exact=True).fill("Flor")
+    dialog.get_by_role("option", name="Florencia Díaz").click()
+    expect(page.get_by_label("Lead", exact=True)).to_have_value("Florencia Díaz")
+    screenshot(page, "agenda-book")
+    dialog.get_by_role("button", name="Agendar", exact=True).click()
+    expect(visit(page, "Florencia Díaz")).to_contain_text("16:00–17:00")
+
+    visit(page, "Florencia Díaz").click()
+    details = page.locator("#appt-dialog")
+    expect(details).to_contain_text("Pablo Vera")
+    expect(details).to_contain_text("Agendada")
+    screenshot(page, "agenda-details")
+    details.get_by_role("button", name="Confirmar cita").click()
+    expect(visit(page, "Florencia Díaz")).to_have_class("appt st-confirmed")
+
+    visit(page, "Florencia Díaz").click()
+    expect(details.get_by_label("Reagendar para")).to_have_value(f"{DAY.isoformat()}T16:00")
+    details.get_by_label("Reagendar para").fill(f"{DAY.isoformat()}T17:00")
+    details.get_by_role("button", name="Reagendar", exact=True).click()
+    expect(visit(page, "Florencia Díaz")).to_contain_text("17:00–18:00")
+    expect(visit(page, "Florencia Díaz")).to_have_class("appt st-scheduled")  # a new time asks for a new confirmation
+
+    visit(page, "Florencia Díaz").click()
+    details.get_by_label("Motivo de cancelación").fill("La clienta viaja esa semana")
+    details.get_by_role("button", name="Cancelar cita").click()
+    page.get_by_role("dialog").filter(has_text="¿Cancelar esta cita?").get_by_role("button", name="Confirmar").click()
+    expect(visit(page, "Florencia Díaz")).to_have_count(0)
+
+
+def test_the_availability_page(brokerage, live_server_url, new_page):
+    page = new_page()
+    home = origin(live_server_url, brokerage.slug)
+    log_in(page, home, f"admin@{brokerage.slug}.cl")
+    page.get_by_role("navigation", name="Navegación principal").get_by_role("link", name="Agenda").click()
+    page.get_by_role("link", name="Disponibilidad").click()
+    expect(page.get_by_role("heading", name="Horario semanal")).to_be_visible()
+    form = page.locator("form.avail-form").first
+    form.get_by_label("Desde").fill("14:00")
+    form.get_by_label("Hasta").fill("10:00")
+    form.get_by_role("button", name="Agregar horario").click()
+    expect(page.get_by_text("Debe ser posterior a la hora de inicio.")).to_be_visible()
+    screenshot(page, "agenda-availability-error")
+
+    blocks = page.locator("form.avail-form").nth(1)
+    blocks.get_by_label("Ejecutivo").select_option(label="Pablo Vera")
+    blocks.get_by_label("Desde").fill(f"{DAY.isoformat()}T13:00")
+    blocks.get_by_label("Hasta").fill(f"{DAY.isoformat()}T14:00")
+    blocks.get_by_label("Motivo").fill("Almuerzo")
+    blocks.get_by_label("Se repite cada semana").check()
+    blocks.get_by_role("button", name="Agregar bloqueo").click()
+    expect(page.get_by_role("status")).to_have_text("Bloqueo agregado.")
+    row = page.get_by_role("row").filter(has_text="Almuerzo")
+    expect(row).to_contain_text("Pablo Vera")
+    expect(row).to_contain_text("13:00")
+    screenshot(page, "agenda-availability")
+    row.get_by_role("button", name="Eliminar").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirmar").click()
+    expect(page.get_by_role("status")).to_have_text("Bloqueo eliminado.")
+    expect(page.get_by_role("row").filter(has_text="Almuerzo")).to_have_count(0)
