@@ -18,6 +18,10 @@ test: install browser ## the whole test suite on the project's own PostgreSQL an
 bench: install ## benchmarks: print numbers, assert nothing
 	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/tenants.py
 	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/leads.py
+	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/conversations.py
+	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/knowledge.py
+	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/appointments.py
+	$(PY) -m crm.devstack exec --redis bench -- $(PY) bench/extraction_report.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -25,17 +25,18 @@ def recreate_database(url: str, name: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def isolated_django(name: str) -> str:
+def isolated_django(name: str, env: dict[str, str] | None = None) -> str:
     """Start Django on a fresh database `name` with the public schema migrated; its URL.
 
+    `env` holds extra environment defaults (set only where not already set) for the settings.
     Refuses to go on if Django ended up on any other database.
     """
     url = database_url(os.environ["DATABASE_URL"], name)
     recreate_database(url, name)
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    for key, value in {"DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "crm.settings", "LOG_LEVEL": "WARNING",
+                       **(env or {})}.items():
+        os.environ.setdefault(key, value)
     import django
 
     django.setup()
@@ -52,6 +53,7 @@ def isolated_django(name: str) -> str:
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank `pct` percentile (0-100) of `values`."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
@@ -59,6 +61,29 @@ def percentile(values: list[float], pct: float) -> float:
 def summary_ms(seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return f"p50 {statistics.median(ms):7.2f} ms   p95 {percentile(ms, 95):7.2f} ms   p99 {percentile(ms, 99):7.2f} ms"
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def log(name: str, message: str) -> None:
+    """Progress on stderr, so that the tables on stdout stay together."""
+    print(f"[bench/{name}] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    """A plain fixed-width table; the first column left-aligned, the others right-aligned."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def fmt(cells: list[str]) -> str:
+        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded)
+
+    print(f"\n{title}\n{fmt(header)}\n{'  '.join('-' * width for width in widths)}")
+    for cells in rows:
+        print(fmt(cells))
 
 
 def row(label: str, value: str, target: str = "") -> None:

@@ -1,9 +1,8 @@
 """Knowledge-base benchmark: vector search at 10,000 and 100,000 chunks in one brokerage, recall of
 the HNSW index against exact search, and the offline embedder's throughput.
 
-Run with
-    .venv/bin/python -m crm.devstack exec --redis bench-kb -- .venv/bin/python bench/knowledge.py
-It works in its own database (`crm_bench_kb`, dropped and re-created at start), never in the
+Run by `make bench` (alone: .venv/bin/python -m crm.devstack exec --redis bench -- .venv/bin/python
+bench/knowledge.py). It works in its own database (`crm_bench_kb`, dropped and re-created at start), never in the
 development database named by DATABASE_URL. It prints numbers and asserts nothing. About 3-6
 minutes on a 2-core machine.
 
@@ -25,13 +24,9 @@ minutes on a 2-core machine.
 import os
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import isolated_django, load_average, percentile
 
 BENCH_DATABASE = "crm_bench_kb"
 SIZES = (10_000, 100_000)
@@ -71,52 +66,18 @@ def sentence(rng: random.Random) -> str:
 
 # --- database ---------------------------------------------------------------------------
 
-
-def setup_django() -> None:
-    """Point Django at a fresh bench database, start it, migrate the public schema."""
-    import psycopg
-    from psycopg import sql
-
-    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{BENCH_DATABASE}"))
-    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        name = sql.Identifier(BENCH_DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LXh4eHg=")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if connection.settings_dict["NAME"] != BENCH_DATABASE:  # never run against the development database
-        raise RuntimeError(f"expected database {BENCH_DATABASE}, got {connection.settings_dict['NAME']}")
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+# The tests' key, unless the environment names one: the bench stores nothing worth protecting.
+BENCH_ENV = {"FIELD_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LXh4eHg="}
 
 
 def create_brokerage():
-    from django.conf import settings
-
     from brokers import services
-    from brokers.models import Broker, Domain
 
-    public = Broker.objects.create(schema_name="public", name="Plataforma", slug="platform")
-    Domain.objects.create(domain=settings.BASE_DOMAIN, tenant=public, is_primary=True)
     return services.broker_register(name="Corredora Bench", slug="bench", admin_email="admin@bench.cl",
                                     admin_name="Admin", password="clave-segura-2026", validate=False)
 
 
 # --- parts ---------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def bench_embeddings(rng: random.Random):
@@ -144,7 +105,7 @@ def bench_embeddings(rng: random.Random):
         vectors += embedder.embed(texts[start:start + 32])
     batch_rate = len(texts) / (time.perf_counter() - started)
     print(f"  one text at a time: {single_rate:.0f} sentences/s "
-          f"(query latency p50 {percentile(single_ms, .5):.1f} ms, p95 {percentile(single_ms, .95):.1f} ms)")
+          f"(query latency p50 {percentile(single_ms, 50):.1f} ms, p95 {percentile(single_ms, 95):.1f} ms)")
     print(f"  batches of 32:      {batch_rate:.0f} sentences/s ({len(texts)} sentences)")
     array = np.asarray(vectors, dtype=np.float32)
     return array[:BASE_TEXTS], array[BASE_TEXTS:]
@@ -209,8 +170,8 @@ def bench_search(query_vectors) -> None:
             hits = selectors.kb_search(query=text, top_k=5, **kwargs)
             if number >= WARMUP:
                 timings.append((time.perf_counter() - started) * 1000)
-        print(f"    kb_search {label:<24} p50 {percentile(timings, .5):6.2f} ms   "
-              f"p95 {percentile(timings, .95):6.2f} ms   ({len(hits)} hits last)")
+        print(f"    kb_search {label:<24} p50 {percentile(timings, 50):6.2f} ms   "
+              f"p95 {percentile(timings, 95):6.2f} ms   ({len(hits)} hits last)")
 
 
 def top_ids(vector, *, exact: bool, ef_search: int, model_id: str) -> list[int]:
@@ -237,9 +198,9 @@ def main() -> None:
     import numpy as np
 
     started = time.perf_counter()
-    load_before = os.getloadavg()[0]
-    print(f"Knowledge-base benchmark — {os.cpu_count()} CPUs, load average {load_before:.2f}")
-    setup_django()
+    load_before = load_average()
+    print(f"Knowledge-base benchmark — {os.cpu_count()} CPUs, load average {load_before}")
+    isolated_django(BENCH_DATABASE, env=BENCH_ENV)
     broker = create_brokerage()
     from django.conf import settings
 
@@ -268,7 +229,7 @@ def main() -> None:
             bench_search(query_vectors)
             bench_recall(query_vectors[:100], model_id)
     print(f"\nTargets: p95 < {TARGET_P95_MS:.0f} ms at 100,000 chunks, recall@5 >= {TARGET_RECALL}.")
-    print(f"Done in {time.perf_counter() - started:.0f} s; load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}")
+    print(f"Done in {time.perf_counter() - started:.0f} s; load average {load_before} -> {load_average()}")
 
 
 if __name__ == "__main__":

@@ -21,15 +21,12 @@ import io
 import os
 import random
 import statistics
-import sys
 import time
 import unicodedata
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import Timer, isolated_django, load_average, percentile, print_table
+from common import log as common_log
 
 BENCH_DATABASE = "crm_bench_leads"
 LEADS = 100_000
@@ -59,40 +56,11 @@ FUNNEL = ["entrada", "perfilamiento", "calificacion_financiera", "potencial", "a
 # --- database ---------------------------------------------------------------------------
 
 
-def setup_django() -> float:
-    """Point Django at a fresh bench database, start it, migrate the public schema; return seconds."""
-    import psycopg
-    from psycopg import sql
-
-    started = time.perf_counter()
-    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{BENCH_DATABASE}"))
-    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        name = sql.Identifier(BENCH_DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if connection.settings_dict["NAME"] != BENCH_DATABASE:  # never run against the development database
-        raise RuntimeError(f"expected database {BENCH_DATABASE}, got {connection.settings_dict['NAME']}")
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    return time.perf_counter() - started
-
-
 def create_brokerage():
     """The platform, the `bench` brokerage with its ADMIN, and AGENTS agents."""
     from brokers import services
     from brokers.models import User
 
-    services.platform_ensure()
     broker = services.broker_register(name="Corredora Bench", slug="bench", admin_email="admin@bench.cl",
                                       admin_name="Admin Bench", password=PASSWORD)
     agents = [User.objects.create_user(f"agente{i}@bench.cl", PASSWORD, name=f"Agente {i}", role=User.Role.AGENT,
@@ -176,13 +144,7 @@ def generate_leads(broker, agents) -> tuple[float, int]:
 
 
 def log(message: str) -> None:
-    """Progress on stderr (the tables go to stdout at the end)."""
-    print(f"[bench/leads] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+    common_log("leads", message)
 
 
 def measure_rescoring(broker) -> list[list[str]]:
@@ -282,7 +244,7 @@ def measure_requests(api, pages) -> list[list[str]]:
     rows = []
     for label, client, url in cases:
         times, status, statements, statements_big = timed_requests(client, url)
-        p95 = percentile(times, 0.95)
+        p95 = percentile(times, 95)
         verdict = "ok" if p95 < TARGET_REQUEST_P95_MS else "MISSED"
         target = f"< {TARGET_REQUEST_P95_MS:g} ms: {verdict}" if label.startswith(("list", "board")) else ""
         rows.append([label, str(status), f"{statistics.median(times):.1f}", f"{p95:.1f}",
@@ -340,22 +302,11 @@ def measure_export(api) -> list[str]:
             f"{peak:.0f} MB"]
 
 
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    """A plain fixed-width table; the first column left-aligned, the others right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def fmt(cells: list[str]) -> str:
-        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-        return "  ".join(padded)
-
-    print(f"\n{title}\n{fmt(header)}\n{'  '.join('-' * width for width in widths)}")
-    for row in rows:
-        print(fmt(row))
-
-
 def main() -> None:
-    started, load_at_start = time.perf_counter(), os.getloadavg()[0]
-    setup_seconds = setup_django()
+    started, load_at_start = time.perf_counter(), load_average()
+    with Timer() as setup:
+        isolated_django(BENCH_DATABASE)
+    setup_seconds = setup.seconds
     from django.conf import settings
 
     from brokers.models import User
@@ -377,7 +328,7 @@ def main() -> None:
     import_row = measure_import(broker, admin)
 
     print(f"\nCorredora CRM leads benchmark — database {BENCH_DATABASE}, {os.cpu_count()} CPUs, "
-          f"DEBUG={settings.DEBUG}, load average at start {load_at_start:.1f}, at end {os.getloadavg()[0]:.1f}")
+          f"DEBUG={settings.DEBUG}, load average at start {load_at_start}, at end {load_average()}")
     print(f"Fresh database + migrate_schemas --shared: {setup_seconds:.2f} s; brokerage + {AGENTS} agents: "
           f"{brokerage_seconds:.2f} s")
     print(f"{LEADS:,} leads and {transitions:,} stage transitions written with COPY: {generate_seconds:.2f} s "

@@ -2,94 +2,31 @@
 
 Run with `make bench`. It works in its own database (`crm_bench`, dropped and re-created at
 start), never in the development database named by DATABASE_URL. It prints numbers and
-asserts nothing.
+asserts nothing. It measures what the product does today:
 
-1. Onboarding: seconds for `services.broker_register` (schema + tenant migrations, Domain,
-   settings rows, first ADMIN) with 50 and with 200 brokerages already present, and three
-   prototypes of a faster schema step, each measured through the same broker_register call:
-     A. django-tenants' template clone (TENANT_BASE_SCHEMA + TENANT_CREATION_FAKES_MIGRATIONS);
-     B. a pool of spare schemas migrated ahead of time, one renamed at sign-up;
-     C. the tenant migrations compiled once to SQL and replayed into the new schema.
-   B and C create the schema just before broker_register, which then finds it there and
-   skips its own migration run (create_schema(check_if_exists=True)).
-2. Routing: the full Django stack (django.test.Client) on `/healthz`, a brokerage host
-   against the platform host, per-request median and p95, and SQL statements per request;
-   plus the tenant middleware timed alone, as it is and (prototype D) with its host -> tenant
-   lookup memoized in process memory.
+1. Onboarding: seconds for `services.broker_register` (schema from the compiled tenant SQL in
+   brokers/schema.py, Domain, settings rows, first ADMIN) with 50 and with 200 brokerages already
+   present, split into schema / password hash / the rest.
+2. Routing: the full Django stack (django.test.Client) on `/healthz`, a brokerage host against
+   the platform host, per-request median and p95, and SQL statements per request; plus
+   TenantByHostMiddleware.process_request alone, with its host memo warm (every request after
+   the first) and cold (the memo emptied before each call: what the first request pays).
 """
 
-import functools
 import os
 import statistics
-import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import Timer, isolated_django, load_average, percentile, print_table
 
 BENCH_DATABASE = "crm_bench"
 SIZES = (50, 200)
-ONBOARDINGS = 5  # per size and per prototype; the median run is reported
+ONBOARDINGS = 5  # per size; the median run is reported
 REQUESTS = 2000  # per host
 WARMUP_REQUESTS = 200
-TEMPLATE_SCHEMA = "bench_template"
 PASSWORD = "clave-segura-2026"
 TARGET_ONBOARDING_S = 1.0
 TARGET_ROUTING_MS = 1.0
-
-
-# --- database ---------------------------------------------------------------------------
-
-
-def bench_database_url(url: str) -> str:
-    """DATABASE_URL with its database name replaced by BENCH_DATABASE."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create BENCH_DATABASE, connected to the server's `postgres` maintenance database."""
-    import psycopg
-    from psycopg import sql
-
-    maintenance = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        name = sql.Identifier(BENCH_DATABASE)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
-def setup_django() -> float:
-    """Point Django at a fresh bench database, start it, migrate the public schema; return seconds."""
-    started = time.perf_counter()
-    url = bench_database_url(os.environ["DATABASE_URL"])
-    recreate_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if connection.settings_dict["NAME"] != BENCH_DATABASE:  # never run against the development database
-        raise RuntimeError(f"expected database {BENCH_DATABASE}, got {connection.settings_dict['NAME']}")
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    return time.perf_counter() - started
-
-
-def create_platform() -> None:
-    """The public tenant and its host (`localhost`), as seed_demo makes them."""
-    from django.conf import settings
-
-    from brokers.models import Broker, Domain
-
-    public = Broker.objects.create(schema_name="public", name="Plataforma", slug="platform")
-    Domain.objects.create(domain=settings.BASE_DOMAIN, tenant=public, is_primary=True)
 
 
 def brokerage_count() -> int:
@@ -98,71 +35,15 @@ def brokerage_count() -> int:
     return Broker.objects.exclude(schema_name="public").count()
 
 
-# --- ways to make a tenant schema ---------------------------------------------------------
-
-
-def migrate_new_schema(schema: str) -> None:
-    """CREATE SCHEMA and run the tenant migrations in it, as django-tenants does for a new tenant."""
-    from django.core.management import call_command
-    from django.db import connection
-    from django_tenants.utils import quote_schema_name
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {quote_schema_name(schema)}")
-    call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0)
-    connection.set_schema_to_public()
-
-
-def compile_tenant_sql() -> str:
-    """The whole tenant migration plan as one SQL script, unqualified (it lands in the search_path schema).
-
-    Django's own collect_sql (what `sqlmigrate` prints); the router keeps only tenant apps because
-    the connection is on a tenant schema. The bookkeeping a real run leaves behind is copied from
-    TEMPLATE_SCHEMA: the django_migrations rows and the content types. RunPython operations would
-    be missing from the script (there are none in the tenant apps today).
-    """
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-    from django_tenants.utils import quote_schema_name
-
-    connection.set_schema(TEMPLATE_SCHEMA)
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
-    statements = executor.loader.collect_sql(plan)
-    connection.set_schema_to_public()
-    template = quote_schema_name(TEMPLATE_SCHEMA)
-    statements += [
-        f"CREATE TABLE django_migrations (LIKE {template}.django_migrations INCLUDING ALL);",
-        f"INSERT INTO django_migrations (app, name, applied) SELECT app, name, applied "
-        f"FROM {template}.django_migrations ORDER BY id;",
-        f"INSERT INTO django_content_type (app_label, model) SELECT app_label, model "
-        f"FROM {template}.django_content_type ORDER BY id;",
-    ]
-    return "\n".join(statements)
-
-
-def replay_schema(schema: str, script: str) -> None:
-    """CREATE SCHEMA and run the compiled tenant script in it, in one round trip."""
-    from django.db import connection
-    from django_tenants.utils import quote_schema_name
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {quote_schema_name(schema)}")
-    connection.set_schema(schema)  # django-tenants issues SET search_path = <schema>, public
-    with connection.cursor() as cursor:
-        cursor.execute(script)
-    connection.set_schema_to_public()
-
-
 # --- background brokerages ---------------------------------------------------------------
 
 
-def add_background_brokerages(total: int, script: str) -> tuple[int, float]:
+def add_background_brokerages(total: int) -> tuple[int, float]:
     """Bring the brokerages up to `total` as fast as possible; return (how many were added, seconds).
 
-    Each schema comes from the compiled tenant script (one transaction per schema), and the
-    platform rows (Broker, Domain, the four settings rows, the ADMIN with a password hashed
-    once) are bulk-inserted, so no per-brokerage migration run or password hash is paid.
+    Each schema comes from the product's compiled tenant SQL (one transaction per schema), and the
+    platform rows (Broker, Domain, the four settings rows, the ADMIN with a password hashed once)
+    are bulk-inserted, so no per-brokerage password hash is paid.
     """
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
@@ -177,13 +58,15 @@ def add_background_brokerages(total: int, script: str) -> tuple[int, float]:
         Domain,
         User,
     )
+    from brokers.schema import tenant_schema_create
     from brokers.services import schema_name_for
 
     started = time.perf_counter()
     slugs = [f"bg-{number:04d}" for number in range(brokerage_count(), total)]
     for slug in slugs:
         with transaction.atomic():
-            replay_schema(schema_name_for(slug), script)
+            if not tenant_schema_create(schema_name_for(slug)):
+                raise RuntimeError("the tenant plan cannot be compiled to SQL: no fast path to measure")
     password = make_password(PASSWORD)
     with transaction.atomic():
         brokers = Broker.objects.bulk_create(
@@ -208,17 +91,15 @@ def add_background_brokerages(total: int, script: str) -> tuple[int, float]:
 _onboarded = 0
 
 
-def onboard(prepare_schema: Callable[[str], None] | None = None) -> dict[str, float]:
+def onboard() -> dict[str, float]:
     """One broker_register() for a fresh slug; seconds in total and per stage.
 
-    Stages: `schema` = prepare_schema (if given) + Broker.create_schema, `password` =
-    User.set_password, `other` = the rest. Both methods are wrapped with a timer for the call
-    and restored afterwards; what they do is unchanged. prepare_schema runs in the same
-    transaction as broker_register, as it would in production.
+    Stages: `schema` = brokers.schema.tenant_schema_create (as broker_register calls it) plus
+    Broker.create_schema (which finds the schema there and skips migrating it), `password` =
+    User.set_password, `other` = the rest. Each is wrapped with a timer for the call and restored
+    afterwards; what they do is unchanged.
     """
     global _onboarded
-    from django.db import transaction
-
     from brokers import services
     from brokers.models import Broker, User
 
@@ -236,77 +117,39 @@ def onboard(prepare_schema: Callable[[str], None] | None = None) -> dict[str, fl
 
         return wrapper
 
-    originals = Broker.create_schema, User.set_password
+    originals = services.tenant_schema_create, Broker.create_schema, User.set_password
+    services.tenant_schema_create = timed("schema", services.tenant_schema_create)
     Broker.create_schema = timed("schema", Broker.create_schema)
     User.set_password = timed("password", User.set_password)
     try:
-        started = time.perf_counter()
-        with transaction.atomic():
-            if prepare_schema:
-                timed("schema", prepare_schema)(services.schema_name_for(slug))
+        with Timer() as timer:
             services.broker_register(name=f"Corredora {slug}", slug=slug, admin_email=f"admin@{slug}.cl",
                                      admin_name="Admin", password=PASSWORD)
-        total = time.perf_counter() - started
     finally:
-        Broker.create_schema, User.set_password = originals
-    return {"total": total, **spent, "other": total - sum(spent.values())}
+        services.tenant_schema_create, Broker.create_schema, User.set_password = originals
+    return {"total": timer.seconds, **spent, "other": timer.seconds - sum(spent.values())}
 
 
-def onboard_many(prepare_schema: Callable[[str], None] | None = None) -> dict[str, float]:
+def onboard_many() -> dict[str, float]:
     """ONBOARDINGS onboardings; the run with the median total (so its stages add up)."""
-    runs = sorted((onboard(prepare_schema) for _ in range(ONBOARDINGS)), key=lambda run: run["total"])
+    runs = sorted((onboard() for _ in range(ONBOARDINGS)), key=lambda run: run["total"])
     return runs[len(runs) // 2]
 
 
-def onboard_with_template_clone() -> dict[str, float]:
-    """Prototype A: django-tenants' template path (clone TEMPLATE_SCHEMA, then migrate_schemas --fake)."""
-    from django.test import override_settings
-
-    with override_settings(TENANT_CREATION_FAKES_MIGRATIONS=True, TENANT_BASE_SCHEMA=TEMPLATE_SCHEMA):
-        return onboard_many()
-
-
-def onboard_with_spare_schema() -> dict[str, float]:
-    """Prototype B: spare schemas migrated ahead of time (not timed); sign-up renames one."""
-    from django.db import connection
-    from django_tenants.utils import quote_schema_name
-
-    spares = [f"spare_{index}" for index in range(ONBOARDINGS)]
-    for spare in spares:
-        migrate_new_schema(spare)
-
-    def take_spare(schema: str) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER SCHEMA {quote_schema_name(spares.pop())} RENAME TO {quote_schema_name(schema)}")
-
-    return onboard_many(take_spare)
-
-
-def onboard_with_compiled_sql(script: str) -> dict[str, float]:
-    """Prototype C: replay the tenant migrations compiled once to SQL (see compile_tenant_sql)."""
-    return onboard_many(lambda schema: replay_schema(schema, script))
-
-
 # --- routing -------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def measure_routing(hosts: dict[str, str]) -> dict[str, dict]:
     """REQUESTS GETs of /healthz per host through the full stack, interleaved so drift hits all alike.
 
     Returns per label: request times (ms), the SQL statements of one request, and the times (ms)
-    of the tenant middleware alone (host -> Domain row -> schema), called directly: as it is, and
-    with its host -> tenant lookup memoized in process memory (prototype D, no invalidation).
+    of TenantByHostMiddleware.process_request alone, with the host memo warm and cold.
     """
     from django.db import connection
     from django.test import Client, RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    from brokers.middleware import CachedTenantMiddleware
+    from brokers.middleware import TenantByHostMiddleware, forget_hosts
 
     client = Client()
     for _ in range(WARMUP_REQUESTS):
@@ -321,28 +164,30 @@ def measure_routing(hosts: dict[str, str]) -> dict[str, dict]:
             if response.status_code != 200:
                 raise RuntimeError(f"/healthz on {host} answered {response.status_code}")
 
-    middleware = CachedTenantMiddleware(get_response=lambda request: None)
-    memoized = CachedTenantMiddleware(get_response=lambda request: None)
-    memoized.get_tenant = functools.cache(memoized.get_tenant)
+    middleware = TenantByHostMiddleware(get_response=lambda request: None)
     factory = RequestFactory()
 
-    def middleware_times(instance, host: str) -> list[float]:
+    def middleware_times(host: str, *, cold: bool) -> list[float]:
         elapsed = []
         for _ in range(REQUESTS):
             request = factory.get("/healthz", HTTP_HOST=host)
+            if cold:
+                forget_hosts()
             started = time.perf_counter()
-            instance.process_request(request)
+            middleware.process_request(request)
             elapsed.append((time.perf_counter() - started) * 1000)
         connection.set_schema_to_public()
         return elapsed
 
-    results = {}
-    for label, host in hosts.items():
+    sql = {}
+    for label, host in hosts.items():  # every host's memo still warm from the timed requests
         with CaptureQueriesContext(connection) as queries:
             client.get("/healthz", HTTP_HOST=host)
-        results[label] = {"times": times[label], "sql": [q["sql"] for q in queries.captured_queries],
-                          "middleware": middleware_times(middleware, host),
-                          "memoized": middleware_times(memoized, host)}
+        sql[label] = [q["sql"] for q in queries.captured_queries]
+    results = {label: {"times": times[label], "sql": sql[label], "warm": middleware_times(host, cold=False),
+                       "cold": middleware_times(host, cold=True)}
+               for label, host in hosts.items()}
+    forget_hosts()
     return results
 
 
@@ -353,19 +198,6 @@ def verdict(value: float, target: float) -> str:
     return "ok" if value < target else "MISSED"
 
 
-def print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    """A plain fixed-width table; the first column left-aligned, the others right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def fmt(cells: list[str]) -> str:
-        padded = (c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-        return "  ".join(padded)
-
-    print(f"\n{title}\n{fmt(header)}\n{'  '.join('-' * width for width in widths)}")
-    for row in rows:
-        print(fmt(row))
-
-
 def onboarding_row(label: str, run: dict[str, float]) -> list[str]:
     return [label, f"{run['total']:.3f}", f"{run['schema']:.3f}", f"{run['password']:.3f}", f"{run['other']:.3f}",
             f"< {TARGET_ONBOARDING_S:g} s: {verdict(run['total'], TARGET_ONBOARDING_S)}"]
@@ -373,13 +205,13 @@ def onboarding_row(label: str, run: dict[str, float]) -> list[str]:
 
 def routing_rows(size: int, results: dict[str, dict]) -> list[list[str]]:
     rows = [
-        [f"{size} brokerages, {label}", f"{statistics.median(r['times']):.3f}", f"{percentile(r['times'], 0.95):.3f}",
-         f"{statistics.median(r['middleware']):.3f}", f"{statistics.median(r['memoized']):.3f}", str(len(r["sql"])), ""]
+        [f"{size} brokerages, {label}", f"{statistics.median(r['times']):.3f}", f"{percentile(r['times'], 95):.3f}",
+         f"{statistics.median(r['warm']):.3f}", f"{statistics.median(r['cold']):.3f}", str(len(r["sql"])), ""]
         for label, r in results.items()
     ]
     brokerage, platform = results["brokerage host"], results["platform host"]
     median_gap = statistics.median(brokerage["times"]) - statistics.median(platform["times"])
-    p95_gap = percentile(brokerage["times"], 0.95) - percentile(platform["times"], 0.95)
+    p95_gap = percentile(brokerage["times"], 95) - percentile(platform["times"], 95)
     rows.append([f"{size} brokerages, overhead (brokerage - platform)", f"{median_gap:+.3f}", f"{p95_gap:+.3f}",
                  "", "", "", f"< {TARGET_ROUTING_MS:g} ms: {verdict(median_gap, TARGET_ROUTING_MS)}"])
     return rows
@@ -387,55 +219,48 @@ def routing_rows(size: int, results: dict[str, dict]) -> list[list[str]]:
 
 def main() -> None:
     """Set up the bench database, measure onboarding and routing at each size, print the tables."""
-    started, load_at_start = time.perf_counter(), os.getloadavg()[0]
-    setup_seconds = setup_django()
+    started, load_at_start = time.perf_counter(), load_average()
+    with Timer() as setup:
+        isolated_django(BENCH_DATABASE)
     from django.conf import settings
     from django.contrib.auth.hashers import get_hasher
 
-    create_platform()
-    clock = time.perf_counter()
-    migrate_new_schema(TEMPLATE_SCHEMA)
-    template_seconds = time.perf_counter() - clock
-    clock = time.perf_counter()
-    script = compile_tenant_sql()
-    compile_seconds = time.perf_counter() - clock
+    from brokers.schema import _compiled_plan
 
-    setup_rows, onboarding_rows, routing_table, statements = [], [], [], {}
+    with Timer() as compiling:
+        compiled = _compiled_plan()
+    statements = len(compiled[0]) if compiled else 0
+
+    setup_rows, onboarding_rows, routing_table, sql = [], [], [], {}
     for size in SIZES:
-        added, seconds = add_background_brokerages(size, script)
+        added, seconds = add_background_brokerages(size)
         setup_rows.append([f"up to {size}", str(added), f"{seconds:.2f}", f"{1000 * seconds / max(added, 1):.1f}"])
-        onboarding_rows.append(onboarding_row(f"{brokerage_count()} present, broker_register() today",
-                                              onboard_many()))
+        present = brokerage_count()
+        onboarding_rows.append(onboarding_row(f"{present} present, broker_register()", onboard_many()))
         hosts = {"brokerage host": f"bg-0000.{settings.BASE_DOMAIN}", "platform host": settings.BASE_DOMAIN}
         results = measure_routing(hosts)
         routing_table += routing_rows(size, results)
-        statements = {label: result["sql"] for label, result in results.items()}
-    onboarding_rows.append(onboarding_row(f"{brokerage_count()} present, A: clone template schema",
-                                          onboard_with_template_clone()))
-    onboarding_rows.append(onboarding_row(f"{brokerage_count()} present, B: rename a spare schema",
-                                          onboard_with_spare_schema()))
-    onboarding_rows.append(onboarding_row(f"{brokerage_count()} present, C: replay compiled SQL",
-                                          onboard_with_compiled_sql(script)))
+        sql = {label: result["sql"] for label, result in results.items()}
 
     hasher = get_hasher()
     print(f"\nCorredora CRM tenancy benchmark — database {BENCH_DATABASE}, {os.cpu_count()} CPUs, "
           f"DEBUG={settings.DEBUG}, password hasher {hasher.algorithm} ({hasher.iterations} iterations), "
-          f"load average at start {load_at_start:.1f}, at end {os.getloadavg()[0]:.1f}")
-    print(f"Fresh database + migrate_schemas --shared: {setup_seconds:.2f} s")
-    print(f"One tenant schema by CREATE SCHEMA + migrate_schemas: {template_seconds:.2f} s")
-    print(f"Tenant migrations compiled to SQL once: {compile_seconds:.2f} s, {len(script.splitlines())} lines")
+          f"load average at start {load_at_start}, at end {load_average()}")
+    print(f"Fresh database + migrate_schemas --shared: {setup.seconds:.2f} s")
+    print(f"Tenant migrations compiled to SQL (once per process, brokers/schema.py): {compiling.seconds:.2f} s, "
+          f"{statements} statements")
     print_table("Background brokerages (compiled-SQL schema each + bulk-inserted rows)",
                 ["step", "added", "seconds", "ms each"], setup_rows)
     print_table(f"Onboarding one brokerage, median of {ONBOARDINGS} runs (seconds)",
                 ["case", "total", "schema", "password", "other", "target"], onboarding_rows)
-    print("  schema: making the schema (migrate_schemas today, or the prototype's step); password: User.set_password;\n"
-          "  other: the rest of broker_register (checks, Broker/Domain/settings/User rows, commit)")
+    print("  schema: tenant_schema_create (compiled SQL) + Broker.create_schema; password: User.set_password;\n"
+          "  other: the rest of broker_register (checks, Broker/Domain/settings/User rows)")
     print_table(f"GET /healthz through the full Django stack, {REQUESTS} requests per host (ms per request)",
-                ["case", "median", "p95", "tenant mw", "D: memo mw", "SQL", "target"], routing_table)
-    print("  tenant mw: CachedTenantMiddleware.process_request alone (median); D: the same with its host -> tenant\n"
-          "  lookup memoized in process memory (prototype); SQL: statements per request (the full stack)")
-    for label, sql in statements.items():
-        print(f"  {label}: " + " | ".join(sql))
+                ["case", "median", "p95", "mw warm", "mw cold", "SQL", "target"], routing_table)
+    print("  mw warm / cold: TenantByHostMiddleware.process_request alone (median), host memo warm / emptied\n"
+          "  before each call; SQL: statements per request (the full stack, memo warm)")
+    for label, statements_run in sql.items():
+        print(f"  {label}: " + (" | ".join(statements_run) or "(none)"))
     print(f"\nTotal bench time: {time.perf_counter() - started:.0f} s")
 
 

@@ -488,3 +488,29 @@ def test_admin_lists_llm_calls_read_only(broker_a, superadmin, openai_stub, page
     assert client.get("/admin/brokers/llmcall/add/").status_code == 403
     call = LLMCall.objects.get()
     assert client.post(f"/admin/brokers/llmcall/{call.pk}/delete/").status_code == 403
+
+
+def test_calls_through_one_breaker_run_side_by_side():
+    """A slow provider call must not make every other thread's call wait for it: four calls meet at
+    a barrier, which only works if all four are inside the breaker at the same time."""
+    import threading
+
+    from crm.llm.breakers import ConcurrentCircuitBreaker
+
+    breaker = ConcurrentCircuitBreaker(name="llm-concurrency-test")
+    barrier = threading.Barrier(4, timeout=10)
+    failures = []
+
+    def guarded_call():
+        try:
+            breaker.call(barrier.wait)
+        except threading.BrokenBarrierError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded_call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert breaker.current_state == "closed"
