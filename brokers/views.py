@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from brokers import selectors, services, throttling
@@ -152,10 +153,10 @@ def team_member_update(request, user_id: int):
 
 
 SETTINGS_TABS = [
-    ("prompt", _("Asistente")),
-    ("lead", _("Puntaje y calificación")),
-    ("chat", _("Canales")),
-    ("voice", _("Voz")),
+    ("prompt", gettext_lazy("Asistente")),
+    ("lead", gettext_lazy("Puntaje y calificación")),
+    ("chat", gettext_lazy("Canales")),
+    ("voice", gettext_lazy("Voz")),
 ]
 
 
