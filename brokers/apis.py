@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -118,6 +119,7 @@ class BrokerConfigApi(APIView):
     def get_permissions(self):
         return [IsBrokerUser()] if self.request.method == "GET" else [IsBrokerAdmin()]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         tenant = request.tenant
         return Response({
@@ -125,6 +127,7 @@ class BrokerConfigApi(APIView):
             for section, serializer_class in CONFIG_SERIALIZERS.items()
         })
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def patch(self, request):
         """Body: {"<section>": {field: value, ...}, ...} with sections prompt, lead, voice, chat."""
         unknown = set(request.data) - set(CONFIG_SERIALIZERS)
