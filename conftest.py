@@ -201,11 +201,25 @@ def channel_stubs():
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(cast, channel_stubs, tmp_path_factory):
+def google_stub():
+    """Google OAuth + Calendar API stub shared with the worker process (it syncs through it)."""
+    from appointments.tests.google_stub import GoogleStub
+
+    with GoogleStub() as stub:
+        yield stub
+
+
+# Google push retries in the worker: fast back-off, so "retries, then a visible error" takes a second.
+WORKER_GOOGLE_RETRIES = {"GOOGLE_PUSH_MAX_RETRIES": "2", "GOOGLE_PUSH_RETRY_BASE_SECONDS": "0.2"}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(cast, channel_stubs, google_stub, tmp_path_factory):
     """A real Celery worker (separate process) on the test database and the test Redis."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {**_server_env(), "TELEGRAM_API_BASE": channel_stubs["telegram"].url,
-           "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline"}
+           "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline",
+           **google_stub.settings(), **WORKER_GOOGLE_RETRIES}
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",
