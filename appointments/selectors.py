@@ -171,9 +171,11 @@ def slots_between(*, first_day: date, last_day: date, appointment_type: str, boo
     for uid, intervals in blocks.items():
         if uid is not None:
             agent_busy[uid] += intervals
-    for uid, start, end in ExternalBusy.objects.filter(start_at__lt=window_end, end_at__gt=window_start).values_list(
-            "agent_id", _Epoch("start_at"), _Epoch("end_at")):
-        agent_busy[uid].append((start, end))
+    external = (ExternalBusy.objects.filter(start_at__lt=window_end, end_at__gt=window_start).order_by()
+                .values("agent_id").annotate(starts=ArrayAgg(_Epoch("start_at")), ends=ArrayAgg(_Epoch("end_at")))
+                .values_list("agent_id", "starts", "ends"))
+    for uid, starts, ends in external:
+        agent_busy[uid] += zip(starts, ends, strict=True)
     busy = {uid: _Busy(intervals) for uid, intervals in agent_busy.items()}
     load = _TypeLoad(type_busy)
     closed, earliest_ts = _Busy(blocks.get(None, [])), _ts(earliest)
