@@ -146,7 +146,7 @@ def _event_body(appointment: Appointment) -> dict[str, Any]:
     lead = appointment.lead
     who = lead.name or _("Lead #%(id)s") % {"id": lead.id}
     description = [line for line in (appointment.meeting_url, appointment.notes) if line]
-    body: dict[str, Any] = {
+    return {
         "summary": f"{appointment.get_appointment_type_display()}: {who}",
         "description": "\n\n".join(description),
         "location": appointment.location,
@@ -156,7 +156,6 @@ def _event_body(appointment: Appointment) -> dict[str, Any]:
         "extendedProperties": {"private": {"corredoraSchema": connection.schema_name,
                                            "corredoraAppointment": str(appointment.id)}},
     }
-    return body
 
 
 def _lock_push(appointment_id: int) -> None:
@@ -168,7 +167,10 @@ def _lock_push(appointment_id: int) -> None:
 
 @transaction.atomic
 def appointment_google_push(*, appointment_id: int) -> str:
-    """Make Google match the appointment as it is now; what was done. Idempotent."""
+    """Make Google match the appointment as it is now; what was done. Idempotent.
+
+    The lock and the transaction are held across the HTTP calls (each bounded by GOOGLE_HTTP_TIMEOUT):
+    a push that raced a later change would otherwise write back what that change undid."""
     _lock_push(appointment_id)
     appointment = Appointment.objects.select_related("lead").filter(pk=appointment_id).first()
     if appointment is None:
