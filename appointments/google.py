@@ -124,6 +124,22 @@ def event_delete(*, access_token: str, event_id: str) -> None:
             raise
 
 
+def events_deleted(*, access_token: str, schema: str, time_min: datetime) -> list[str]:
+    """Ids of the CRM's events (private property `corredoraSchema`) ending after `time_min` that were
+    deleted on Google (`events.list` with showDeleted: they come back with status "cancelled")."""
+    deleted, page = [], None
+    while True:
+        params = {"privateExtendedProperty": f"corredoraSchema={schema}", "showDeleted": "true",
+                  "singleEvents": "true", "timeMin": time_min.isoformat(), "maxResults": "250"}
+        if page:
+            params["pageToken"] = page
+        answer = _calendar("GET", EVENTS, access_token=access_token, what="events.list", params=params).json()
+        deleted += [event["id"] for event in answer.get("items", []) if event.get("status") == "cancelled"]
+        page = answer.get("nextPageToken")
+        if not page:
+            return deleted
+
+
 def freebusy(*, access_token: str, time_min: datetime, time_max: datetime) -> list[tuple[datetime, datetime]]:
     """The busy intervals of the primary calendar in [time_min, time_max)."""
     body = {"timeMin": time_min.isoformat(), "timeMax": time_max.isoformat(), "items": [{"id": "primary"}]}

@@ -8,7 +8,8 @@
 - Pull: beat reads every connected calendar's freeBusy every 5 minutes (crm/celery.py) and replaces the
   agent's `ExternalBusy` rows, minus the agent's own active appointments (their events are busy on Google
   too). The free-slot selector reads those rows, so a time taken (or freed) on Google is reflected
-  within about 5 minutes.
+  within about 5 minutes. The same run lists the CRM's events deleted on Google (`events.list`,
+  showDeleted) and marks their visits.
 """
 
 import hashlib
@@ -253,14 +254,24 @@ def _subtract(busy: list[tuple[datetime, datetime]], own: list[tuple[datetime, d
 
 
 def google_busy_sync(*, link: GoogleCalendarLink, now: datetime | None = None) -> int:
-    """Replace the agent's busy times with Google's for the next GOOGLE_BUSY_SYNC_DAYS; how many."""
+    """Replace the agent's busy times with Google's for the next GOOGLE_BUSY_SYNC_DAYS; how many.
+
+    Also notices the CRM's own events that the agent deleted on Google: those visits stay booked,
+    marked "Eliminada en Google" on the agenda (cancelling is the agent's call, with a reason the
+    lead is told); the next change to the visit puts the event back."""
     now = now or timezone.now()
     until = now + timedelta(days=settings.GOOGLE_BUSY_SYNC_DAYS)
     busy = _call(link, google.freebusy, time_min=now, time_max=until)
+    deleted = _call(link, google.events_deleted, schema=connection.schema_name, time_min=now)
     own = list(Appointment.objects.filter(agent_id=link.agent_id, status__in=ACTIVE_STATUSES, start_at__lt=until,
                                           end_at__gt=now).values_list("start_at", "end_at"))
     intervals = _subtract(busy, own)
     with transaction.atomic():
+        if deleted:
+            Appointment.objects.filter(google_event_agent_id=link.agent_id, google_event_id__in=deleted,
+                                       status__in=ACTIVE_STATUSES).update(
+                google_event_id="", google_event_agent_id=None, google_sync_status=GoogleSync.REMOVED,
+                google_sync_error="", updated_at=now)
         ExternalBusy.objects.filter(agent_id=link.agent_id).delete()
         ExternalBusy.objects.bulk_create(ExternalBusy(agent_id=link.agent_id, start_at=start, end_at=end)
                                          for start, end in intervals)

@@ -128,6 +128,7 @@ class GoogleSync(models.TextChoices):
     PENDING = "pending", _("Pendiente")
     SYNCED = "synced", _("Sincronizada")
     FAILED = "failed", _("Error")
+    REMOVED = "removed", _("Eliminada en Google")  # the agent deleted the event on Google; the visit stands
 
 
 class Appointment(TimeStampedModel):

@@ -5,12 +5,13 @@
         stub.account = "ana@gmail.com"                             # who consents on the next auth page
         stub.busy["ana@gmail.com"] = [(start, end)]                # busy on Ana's calendar (freeBusy)
         stub.events["ana@gmail.com"]["crm…"]                       # events the CRM wrote (status, summary…)
-        stub.fail_next(503, path="/events", times=3)               # inject errors
+        stub.fail_next(503, path="/events", method="POST", times=3)  # inject errors
         stub.expire_access_tokens()                                # every access token now answers 401
 
 Endpoints: `GET /o/oauth2/v2/auth` (consents at once: 302 to redirect_uri with code and state),
 `POST /token` (form: authorization_code or refresh_token grants), `POST /revoke` (form: token),
-`POST|PATCH|DELETE /calendar/v3/calendars/primary/events[/{eventId}]`, `POST /calendar/v3/freeBusy`.
+`GET|POST /calendar/v3/calendars/primary/events` (list, insert), `PATCH|DELETE …/events/{eventId}`,
+`POST /calendar/v3/freeBusy`.
 Deleted events are kept with status "cancelled", as Google does (a second delete answers 410, an
 insert with the same id 409, a patch with status "confirmed" restores it).
 """
@@ -55,7 +56,7 @@ class GoogleStub:
         self._codes: dict[str, dict[str, str]] = {}
         self._refresh: dict[str, str] = {}   # refresh token → account
         self._access: dict[str, str] = {}    # valid access token → account
-        self._failures: list[tuple[int, str]] = []
+        self._failures: list[tuple[int, str, str | None]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         stub = self
@@ -112,10 +113,11 @@ class GoogleStub:
 
     # --- test controls ---------------------------------------------------------------
 
-    def fail_next(self, status: int, *, path: str = "/calendar/", times: int = 1) -> None:
-        """The next `times` requests whose path contains `path` answer `status` in Google's error shape."""
+    def fail_next(self, status: int, *, path: str = "/calendar/", method: str | None = None, times: int = 1) -> None:
+        """The next `times` requests whose path contains `path` (and with `method`, when given) answer
+        `status` in Google's error shape."""
         with self._lock:
-            self._failures += [(status, path)] * times
+            self._failures += [(status, path, method)] * times
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -136,7 +138,7 @@ class GoogleStub:
         body = json.loads(raw) if raw and is_json else {k: v[0] for k, v in parse_qs(raw).items()}
         with self._lock:
             self.requests.append({"method": method, "path": path, "query": query, "headers": headers, "body": body})
-            failure = next((f for f in self._failures if f[1] in path), None)
+            failure = next((f for f in self._failures if f[1] in path and f[2] in (None, method)), None)
             if failure is not None:
                 self._failures.remove(failure)
                 status = failure[0]
@@ -157,6 +159,8 @@ class GoogleStub:
             if method == "POST" and path == "/calendar/v3/freeBusy":
                 return self._freebusy(account, body)
             match = EVENT_PATH.fullmatch(path)
+            if match and method == "GET" and match.group(1) is None:
+                return self._list(account, query)
             if match:
                 return self._event(account, method, match.group(1), body)
             return 404, _api_error(404, "notFound", "Not Found"), {}
@@ -221,6 +225,18 @@ class GoogleStub:
             event["status"] = "cancelled"
             return 204, None, {}
         return 404, _api_error(404, "notFound", "Not Found"), {}
+
+    def _list(self, account: str, query: dict[str, str]):
+        """events.list: privateExtendedProperty=key=value, timeMin, showDeleted (one page: no nextPageToken)."""
+        key, _, value = query.get("privateExtendedProperty", "").partition("=")
+        low = datetime.fromisoformat(query["timeMin"]) if "timeMin" in query else None
+        items = [event for event in self.events[account].values()
+                 if (not key or event.get("extendedProperties", {}).get("private", {}).get(key) == value)
+                 and (query.get("showDeleted") == "true" or event["status"] != "cancelled")
+                 and (low is None or datetime.fromisoformat(event["end"]["dateTime"]) > low)]
+        return 200, {"kind": "calendar#events", "etag": f'"{next(self._ids)}"', "summary": account,
+                     "updated": _iso(datetime.now().astimezone()), "timeZone": "America/Santiago",
+                     "accessRole": "owner", "items": items}, {}
 
     def _freebusy(self, account: str, body: dict[str, Any]):
         low, high = datetime.fromisoformat(body["timeMin"]), datetime.fromisoformat(body["timeMax"])

@@ -269,6 +269,35 @@ def test_a_failing_busy_sync_keeps_the_last_known_times_and_shows_why(broker_a, 
     assert "No se pudo sincronizar" in link.error
 
 
+@pytest.mark.django_db
+def test_a_visit_whose_event_was_deleted_on_google_is_marked_not_lost(broker_a, agent_a, page_client, google):
+    with broker_a:
+        connect(google, agent_a)
+        every_day()
+        visit = appointment_make(lead=lead_make(name="Ana"), agent_id=agent_a.id, start=TEN)
+        google_sync.appointment_google_push(appointment_id=visit.id)
+        visit.refresh_from_db()
+        event_id = visit.google_event_id
+        google.events[google.account][event_id]["status"] = "cancelled"  # the agent deleted it on Google
+        google_sync.google_busy_sync_all()
+        visit.refresh_from_db()
+    listed = google.calls("GET", "/events")[-1]["query"]
+    assert listed["privateExtendedProperty"] == f"corredoraSchema={broker_a.schema_name}"
+    assert listed["showDeleted"] == "true"
+    assert (visit.status, visit.google_sync_status, visit.google_event_id) == ("scheduled", "removed", "")
+    board = page_client(A, agent_a).get("/agenda/", {"fecha": DAY.isoformat()}).content.decode()
+    assert 'data-google-sync="removed"' in board and "Eliminada en Google Calendar" in board
+
+    # The next change to the visit puts its event back on Google, at the new time.
+    with broker_a:
+        services.appointment_reschedule(appointment=visit, start=TEN + timedelta(hours=1))
+        assert google_sync.appointment_google_push(appointment_id=visit.id) == "patched"
+        visit.refresh_from_db()
+    event = google.events[google.account][event_id]
+    assert event["status"] == "confirmed" and visit.google_event_id == event_id
+    assert datetime.fromisoformat(event["start"]["dateTime"]) == TEN + timedelta(hours=1)
+
+
 # --- the lead's timeline --------------------------------------------------------------------------
 
 
@@ -302,7 +331,7 @@ def test_the_api_shows_the_sync_state(broker_a, agent_a, api_client, google):
     with broker_a:
         connect(google, agent_a)
         visit = appointment_make(lead=lead_make(name="Ana"), agent_id=agent_a.id, start=TEN)
-        google.fail_next(400, path="/events")  # Google refuses: no retry can help
+        google.fail_next(400, path="/events", method="POST")  # Google refuses: no retry can help
         appointment_google_push_task.apply(args=[visit.id])
     body = api_client(A, agent_a).get(f"/api/v1/appointments/{visit.id}/").json()
     assert body["google_sync_status"] == "failed" and "HTTP 400" in body["google_sync_error"]

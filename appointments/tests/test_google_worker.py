@@ -90,7 +90,7 @@ def test_google_errors_are_retried_then_shown_and_the_visit_is_kept(brokerages, 
         with broker:
             connect(google, agent)
             attempts = len(google.calls("POST", "/events"))
-            google.fail_next(503, path="/calendar/v3/calendars/primary/events", times=3)  # the first try + 2 retries
+            google.fail_next(503, path="/events", method="POST", times=3)  # the first try + 2 retries
             visit = services.appointment_book(lead=lead_make(name="Bruno"), start=TEN + timedelta(days=1),
                                               appointment_type="property_visit")
         failed = wait_for(lambda: _state(broker, visit.id).google_sync_status == "failed" and _state(broker, visit.id))
