@@ -175,7 +175,17 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: flo
 
 
 @pytest.fixture(scope="session")
-def live_server_url(cast, tmp_path_factory) -> str:
+def google_stub():
+    """Google OAuth + Calendar API stub shared with the web server and the worker
+    (they connect and sync through it)."""
+    from appointments.tests.google_stub import GoogleStub
+
+    with GoogleStub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="session")
+def live_server_url(cast, google_stub, tmp_path_factory) -> str:
     """The real ASGI app (uvicorn: HTTP + WebSockets) on the test database, as `make run` serves it."""
     port = _free_port()
     log = tmp_path_factory.mktemp("web") / "web.log"
@@ -183,7 +193,7 @@ def live_server_url(cast, tmp_path_factory) -> str:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "uvicorn"), "crm.asgi:application", "--host", "127.0.0.1",
              "--port", str(port), "--lifespan", "off", "--no-access-log"],
-            cwd=ROOT, env=_server_env(), stdout=out, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**_server_env(), **google_stub.settings()}, stdout=out, stderr=subprocess.STDOUT,
         )
     _wait_for_port(port, process, log)
     yield f"http://{settings.BASE_DOMAIN}:{port}"
@@ -200,12 +210,17 @@ def channel_stubs():
         yield {"telegram": telegram, "whatsapp": whatsapp}
 
 
+# Google push retries in the worker: fast back-off, so "retries, then a visible error" takes a second.
+WORKER_GOOGLE_RETRIES = {"GOOGLE_PUSH_MAX_RETRIES": "2", "GOOGLE_PUSH_RETRY_BASE_SECONDS": "0.2"}
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(cast, channel_stubs, tmp_path_factory):
+def celery_worker_process(cast, channel_stubs, google_stub, tmp_path_factory):
     """A real Celery worker (separate process) on the test database and the test Redis."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {**_server_env(), "TELEGRAM_API_BASE": channel_stubs["telegram"].url,
-           "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline"}
+           "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline",
+           **google_stub.settings(), **WORKER_GOOGLE_RETRIES}
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",

@@ -81,7 +81,8 @@ class AppointmentRescheduleApi(APIView):
         serializer.is_valid(raise_exception=True)
         _agent_check(request.user, serializer.validated_data.get("agent_id"))
         appointment = services.appointment_reschedule(appointment=appointment, start=serializer.validated_data["start"],
-                                                      agent_id=serializer.validated_data.get("agent_id"))
+                                                      agent_id=serializer.validated_data.get("agent_id"),
+                                                      actor=request.user)
         return Response(AppointmentSerializer(appointment).data)
 
 
@@ -91,7 +92,8 @@ class AppointmentCancelApi(APIView):
         appointment = appointment_or_404(request, appointment_id)
         serializer = AppointmentCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        appointment = services.appointment_cancel(appointment=appointment, reason=serializer.validated_data["reason"])
+        appointment = services.appointment_cancel(appointment=appointment, reason=serializer.validated_data["reason"],
+                                                  actor=request.user)
         return Response(AppointmentSerializer(appointment).data)
 
 
@@ -105,7 +107,8 @@ class AppointmentStatusApi(APIView):
     def post(self, request, appointment_id: int, action: str):
         if action not in self.actions:
             raise Http404
-        appointment = self.actions[action](appointment=appointment_or_404(request, appointment_id))
+        appointment = self.actions[action](appointment=appointment_or_404(request, appointment_id),
+                                           actor=request.user)
         return Response(AppointmentSerializer(appointment).data)
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.utils.translation import gettext_lazy as _
 
+from crm.encryption import EncryptedTextField
 from crm.models import TimeStampedModel
 
 
@@ -123,6 +124,13 @@ class AvailabilityBlock(TimeStampedModel):
 ACTIVE_STATUSES = ("scheduled", "confirmed")
 
 
+class GoogleSync(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    SYNCED = "synced", _("Sincronizada")
+    FAILED = "failed", _("Error")
+    REMOVED = "removed", _("Eliminada en Google")  # the agent deleted the event on Google; the visit stands
+
+
 class Appointment(TimeStampedModel):
     """A lead's visit or meeting with one agent. An agent never has two active appointments that
     overlap: PostgreSQL refuses it (exclusion constraint), whoever writes the row."""
@@ -151,6 +159,12 @@ class Appointment(TimeStampedModel):
                                   db_constraint=False, related_name="+")  # None: the assistant booked it
     reminder_24h_sent_at = models.DateTimeField(null=True, blank=True)
     reminder_1h_sent_at = models.DateTimeField(null=True, blank=True)
+    # The event on the agent's Google Calendar (`google_event_agent`: whose calendar holds it).
+    google_event_id = models.CharField(_("evento en Google"), max_length=64, blank=True)
+    google_event_agent_id = models.BigIntegerField(null=True, blank=True)
+    google_sync_status = models.CharField(_("sincronización con Google"), max_length=8,
+                                          choices=GoogleSync.choices, blank=True)
+    google_sync_error = models.CharField(_("error de sincronización"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("cita")
@@ -212,3 +226,44 @@ class CalendarFeed(TimeStampedModel):
     class Meta:
         verbose_name = _("calendario suscrito")
         verbose_name_plural = _("calendarios suscritos")
+
+
+class GoogleCalendarLink(TimeStampedModel):
+    """An agent's Google Calendar, connected with OAuth: appointments are pushed to it and its busy
+    times (freeBusy) keep slots from being offered. The refresh token is encrypted at rest."""
+
+    agent = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 related_name="+", verbose_name=_("ejecutivo"))
+    refresh_token = EncryptedTextField()
+    access_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    busy_synced_at = models.DateTimeField(_("ocupado leído"), null=True, blank=True)
+    # The last failure that needs a person (Google refused the grant, or gave up after retries).
+    error = models.CharField(_("último error"), max_length=300, blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Google Calendar conectado")
+        verbose_name_plural = _("Google Calendar conectados")
+
+    def __str__(self) -> str:
+        return f"Google Calendar {self.agent_id}"
+
+
+class ExternalBusy(models.Model):
+    """A time an agent is busy on their Google Calendar (freeBusy), other than their own appointments.
+    Replaced wholesale by every sync, so an event deleted on Google frees its time at the next one."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                              related_name="+", verbose_name=_("ejecutivo"))
+    start_at = models.DateTimeField(_("desde"))
+    end_at = models.DateTimeField(_("hasta"))
+
+    class Meta:
+        verbose_name = _("ocupado en Google")
+        verbose_name_plural = _("ocupados en Google")
+        constraints = [models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="external_busy_time_order")]
+        indexes = [models.Index(fields=["start_at"], name="external_busy_start")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.start_at:%Y-%m-%d %H:%M}"

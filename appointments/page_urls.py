@@ -12,4 +12,7 @@ urlpatterns = [
     path("reservar/", pages.appointment_book, name="agenda_book"),
     path("leads/", pages.lead_search, name="agenda_lead_search"),
     path("citas/<int:appointment_id>/<slug:action>/", pages.appointment_action, name="agenda_action"),
+    path("google/conectar/", pages.google_connect, name="agenda_google_connect"),
+    path("google/callback/", pages.google_callback, name="agenda_google_callback"),
+    path("google/desconectar/", pages.google_disconnect, name="agenda_google_disconnect"),
 ]

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from appointments import selectors, services
+from appointments import google, google_sync, selectors, services
 from appointments.forms import WEEKDAYS, AvailabilityForm, BlockForm, BookingSettingsForm
 from appointments.models import Appointment, AppointmentType, Availability, AvailabilityBlock
 from brokers.models import User
@@ -228,15 +228,17 @@ def appointment_action(request, appointment_id: int, action: str):
     data = _payload(request)
     try:
         if action == "confirmar":
-            services.appointment_confirm(appointment=appointment)
+            services.appointment_confirm(appointment=appointment, actor=request.user)
         elif action == "realizada":
-            services.appointment_complete(appointment=appointment)
+            services.appointment_complete(appointment=appointment, actor=request.user)
         elif action == "no-asistio":
-            services.appointment_no_show(appointment=appointment)
+            services.appointment_no_show(appointment=appointment, actor=request.user)
         elif action == "cancelar":
-            services.appointment_cancel(appointment=appointment, reason=str(data.get("reason", "")))
+            services.appointment_cancel(appointment=appointment, reason=str(data.get("reason", "")),
+                                        actor=request.user)
         elif action == "mover":
-            services.appointment_reschedule(appointment=appointment, start=_parse_start(data.get("start")))
+            services.appointment_reschedule(appointment=appointment, start=_parse_start(data.get("start")),
+                                            actor=request.user)
         else:
             raise Http404
     except ApplicationError as error:
@@ -337,7 +339,8 @@ def availability(request):
             "window_form": window_form, "block_form": block_form, "booking_form": booking_form,
             "windows": [(w, names.get(w.agent_id, ""), dict(WEEKDAYS)[w.weekday]) for w in windows],
             "blocks": [(b, names.get(b.agent_id, "")) for b in blocks],
-            "booking": booking,
+            "booking": booking, "google_configured": google.configured(),
+            "google_link": selectors.google_link_get(agent=user),
         }, status=400 if chosen is not None else 200)
     return response
 
@@ -355,4 +358,56 @@ def availability_delete(request, kind: str, item_id: int):
     else:
         services.block_delete(block=item)
         messages.success(request, _("Bloqueo eliminado."))
+    return redirect("agenda_availability")
+
+
+# --- Google Calendar ------------------------------------------------------------------------------
+
+
+def _google_redirect_uri(request) -> str:
+    return request.build_absolute_uri(reverse("agenda_google_callback"))
+
+
+@broker_required
+@require_GET
+def google_connect(request):
+    """To Google's consent page; the signed `state` brings this person back to this brokerage."""
+    if not google.configured():
+        raise Http404
+    state = google_sync.google_state_make(user=request.user)
+    return redirect(google.authorization_url(state=state, redirect_uri=_google_redirect_uri(request)))
+
+
+def _google_failed(request, message: str, status: int = 400):
+    return render(request, "appointments/google_failed.html", {"message": message}, status=status)
+
+
+@broker_required
+@require_GET
+def google_callback(request):
+    """Google's redirect back: check the state, exchange the code, keep the tokens."""
+    if not google.configured():
+        raise Http404
+    try:
+        google_sync.google_state_check(state=request.GET.get("state", ""), user=request.user)
+    except ApplicationError as error:
+        return _google_failed(request, error.message)
+    if request.GET.get("error") or not request.GET.get("code"):  # the person said no on Google's page
+        messages.info(request, _("No se conectó Google Calendar."))
+        return redirect("agenda_availability")
+    try:
+        google_sync.google_link_connect(agent=request.user, code=request.GET["code"],
+                                        redirect_uri=_google_redirect_uri(request))
+    except ApplicationError as error:
+        return _google_failed(request, error.message, error.status_code)
+    messages.success(request, _("Google Calendar conectado: tus citas aparecerán en él y lo que tengas ocupado "
+                                "allí no se ofrecerá."))
+    return redirect("agenda_availability")
+
+
+@broker_required
+@require_POST
+def google_disconnect(request):
+    google_sync.google_link_disconnect(agent=request.user)
+    messages.success(request, _("Google Calendar desconectado."))
     return redirect("agenda_availability")

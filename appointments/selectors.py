@@ -11,7 +11,15 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import BigIntegerField, Func, Q, QuerySet
 
-from appointments.models import ACTIVE_STATUSES, Appointment, Availability, AvailabilityBlock, BookingSettings
+from appointments.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    Availability,
+    AvailabilityBlock,
+    BookingSettings,
+    ExternalBusy,
+    GoogleCalendarLink,
+)
 from brokers.models import User
 
 WEEK = timedelta(days=7)
@@ -128,7 +136,8 @@ def slots_between(*, first_day: date, last_day: date, appointment_type: str, boo
                   exclude_appointment_id: int | None = None) -> list[Slot]:
     """Free slots on the local days first_day..last_day starting at or after `earliest`.
 
-    Four queries: people, availability, blocks, appointments; the rest is arithmetic in memory.
+    Five queries: people, availability, blocks, appointments, busy times read from Google Calendar
+    (`ExternalBusy`, as fresh as the last sync); the rest is arithmetic in memory.
     """
     tz = ZoneInfo(booking.time_zone)
     window_start = datetime.combine(first_day, time.min, tzinfo=tz)
@@ -162,6 +171,11 @@ def slots_between(*, first_day: date, last_day: date, appointment_type: str, boo
     for uid, intervals in blocks.items():
         if uid is not None:
             agent_busy[uid] += intervals
+    external = (ExternalBusy.objects.filter(start_at__lt=window_end, end_at__gt=window_start).order_by()
+                .values("agent_id").annotate(starts=ArrayAgg(_Epoch("start_at")), ends=ArrayAgg(_Epoch("end_at")))
+                .values_list("agent_id", "starts", "ends"))
+    for uid, starts, ends in external:
+        agent_busy[uid] += zip(starts, ends, strict=True)
     busy = {uid: _Busy(intervals) for uid, intervals in agent_busy.items()}
     load = _TypeLoad(type_busy)
     closed, earliest_ts = _Busy(blocks.get(None, [])), _ts(earliest)
@@ -230,3 +244,8 @@ def appointment_get(*, user: User, appointment_id: int) -> Appointment | None:
 
 def agent_names(agent_ids: set[int]) -> dict[int, str]:
     return dict(User.objects.filter(pk__in=agent_ids).values_list("id", "name"))
+
+
+def google_link_get(*, agent: User) -> GoogleCalendarLink | None:
+    """The agent's connected Google Calendar in the brokerage in use, if any."""
+    return GoogleCalendarLink.objects.filter(agent_id=agent.id).first()

@@ -12,7 +12,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
         model = Appointment
         fields = ["id", "lead", "lead_name", "agent", "appointment_type", "start_at", "end_at", "status",
                   "cancel_reason", "location", "meeting_url", "notes", "booked_by", "reminder_24h_sent_at",
-                  "reminder_1h_sent_at", "invite_path", "created_at", "updated_at"]
+                  "reminder_1h_sent_at", "google_sync_status", "google_sync_error", "invite_path", "created_at",
+                  "updated_at"]
         read_only_fields = fields
 
     def get_invite_path(self, appointment: Appointment) -> str:

@@ -14,6 +14,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from appointments import texts
+from appointments.google_sync import appointment_google_queue
 from appointments.models import (
     ACTIVE_STATUSES,
     AgentRule,
@@ -30,7 +31,7 @@ from conversations.models import Conversation
 from conversations.services import notification_send
 from crm.errors import ApplicationError
 from crm.realtime.broadcast import broadcast
-from leads.models import Lead
+from leads.models import Lead, LeadActivity
 from leads.selectors import lead_config_get
 from pipeline.services import lead_visit_booked
 
@@ -111,6 +112,13 @@ def _save_guarded(appointment: Appointment) -> None:
         raise ApplicationError(SLOT_TAKEN, code="slot_unavailable", status_code=409) from error
 
 
+def _timeline(appointment: Appointment, action: str, actor: User | None, **details: str) -> None:
+    """The change on the lead's timeline (LeadActivity kind `appointment`), times as ISO instants."""
+    LeadActivity.objects.create(lead=appointment.lead, kind=LeadActivity.Kind.APPOINTMENT, actor=actor, payload={
+        "action": action, "appointment_id": appointment.id, "appointment_type": appointment.appointment_type,
+        "start": appointment.start_at.isoformat(), **details})
+
+
 def _announce(event: str, appointment: Appointment) -> None:
     broadcast(event, {"appointment_id": appointment.id, "lead_id": appointment.lead_id,
                       "agent_id": appointment.agent_id, "status": appointment.status,
@@ -131,6 +139,8 @@ def appointment_book(*, lead: Lead, start: datetime, appointment_type: str, acto
                               **_place(appointment_type, plan.booking))
     _save_guarded(appointment)
     lead_visit_booked(lead=lead, config=lead_config_get())
+    _timeline(appointment, "booked", actor)
+    appointment_google_queue(appointment)
     _announce("appointment_created", appointment)
     return appointment
 
@@ -143,9 +153,10 @@ def _check_active(appointment: Appointment) -> None:
 
 @transaction.atomic
 def appointment_reschedule(*, appointment: Appointment, start: datetime, agent_id: int | None = None,
-                           now: datetime | None = None) -> Appointment:
+                           now: datetime | None = None, actor: User | None = None) -> Appointment:
     """Move to another free slot, with the same agent unless another is named; reminders start over."""
     now = now or timezone.now()
+    previous = appointment.start_at
     _check_active(appointment)
     _lock_agenda()
     agent_id = agent_id or appointment.agent_id
@@ -157,32 +168,37 @@ def appointment_reschedule(*, appointment: Appointment, start: datetime, agent_i
     appointment.status = Appointment.Status.SCHEDULED
     appointment.reminder_24h_sent_at = appointment.reminder_1h_sent_at = None
     _save_guarded(appointment)
+    _timeline(appointment, "rescheduled", actor, **{"from": previous.isoformat()})
+    appointment_google_queue(appointment)
     _announce("appointment_updated", appointment)
     return appointment
 
 
-def _status_set(appointment: Appointment, status: str, **fields: str) -> Appointment:
+def _status_set(appointment: Appointment, status: str, actor: User | None, **fields: str) -> Appointment:
     appointment.status = status
     for name, value in fields.items():
         setattr(appointment, name, value)
     appointment.save(update_fields=["status", *fields, "updated_at"])
+    _timeline(appointment, status, actor, **({"reason": fields["cancel_reason"]} if "cancel_reason" in fields else {}))
+    if status == Appointment.Status.CANCELLED:
+        appointment_google_queue(appointment)
     _announce("appointment_updated", appointment)
     return appointment
 
 
 @transaction.atomic
-def appointment_confirm(*, appointment: Appointment) -> Appointment:
+def appointment_confirm(*, appointment: Appointment, actor: User | None = None) -> Appointment:
     _check_active(appointment)
-    return _status_set(appointment, Appointment.Status.CONFIRMED)
+    return _status_set(appointment, Appointment.Status.CONFIRMED, actor)
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, reason: str) -> Appointment:
+def appointment_cancel(*, appointment: Appointment, reason: str, actor: User | None = None) -> Appointment:
     _check_active(appointment)
     if not reason.strip():
         raise ApplicationError("Indica el motivo de la cancelación.", code="cancel_reason_required",
                                details={"reason": ["Obligatorio."]})
-    return _status_set(appointment, Appointment.Status.CANCELLED, cancel_reason=reason.strip()[:200])
+    return _status_set(appointment, Appointment.Status.CANCELLED, actor, cancel_reason=reason.strip()[:200])
 
 
 def _check_started(appointment: Appointment, now: datetime) -> None:
@@ -192,15 +208,17 @@ def _check_started(appointment: Appointment, now: datetime) -> None:
 
 
 @transaction.atomic
-def appointment_complete(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+def appointment_complete(*, appointment: Appointment, now: datetime | None = None,
+                         actor: User | None = None) -> Appointment:
     _check_started(appointment, now or timezone.now())
-    return _status_set(appointment, Appointment.Status.COMPLETED)
+    return _status_set(appointment, Appointment.Status.COMPLETED, actor)
 
 
 @transaction.atomic
-def appointment_no_show(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+def appointment_no_show(*, appointment: Appointment, now: datetime | None = None,
+                        actor: User | None = None) -> Appointment:
     _check_started(appointment, now or timezone.now())
-    return _status_set(appointment, Appointment.Status.NO_SHOW)
+    return _status_set(appointment, Appointment.Status.NO_SHOW, actor)
 
 
 # --- reminders ------------------------------------------------------------------------------------

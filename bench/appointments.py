@@ -6,10 +6,11 @@ prints numbers and asserts nothing.
 
 Setup: one brokerage, 20 AGENTs, a brokerage-wide property-visit window Monday–Saturday 09:00–19:00
 (60-minute slots, no capacity cap: every free agent counts), an evening window of its own for every
-fifth agent, a holiday for everyone, a weekly lunch block for half of the agents, and 2,000 active
-appointments on distinct (agent, slot) pairs of the next 14 days. Then `free_slots` (the selector
-the assistant and the API call) for every agent together and for one agent, over 1, 7 and 14 days:
-time per call and SQL statements per call.
+fifth agent, a holiday for everyone, a weekly lunch block for half of the agents, 2,000 active
+appointments on distinct (agent, slot) pairs of the next 14 days, and 60 days of Google Calendar busy
+times (`ExternalBusy`, two a day) for every agent, as the free/busy sync stores them. Then `free_slots`
+(the selector the assistant and the API call) for every agent together and for one agent, over 1, 7
+and 14 days: time per call and SQL statements per call.
 Target: under 50 ms for 14 days, and the same number of statements whatever the range. The machine
 may be shared: the header prints the load average, and each row the CPU time of this process alone
 (the rest of the wall time is waiting for PostgreSQL).
@@ -38,7 +39,7 @@ PASSWORD = "clave-segura-2026"
 def setup() -> tuple[object, datetime]:
     from zoneinfo import ZoneInfo
 
-    from appointments.models import Appointment, Availability, AvailabilityBlock
+    from appointments.models import Appointment, Availability, AvailabilityBlock, ExternalBusy
     from brokers.models import User
     from brokers.services import broker_register
     from leads.models import Lead
@@ -70,6 +71,11 @@ def setup() -> tuple[object, datetime]:
             Appointment(lead=lead, agent_id=agent_id, appointment_type="property_visit", start_at=start,
                         end_at=start + timedelta(hours=1))
             for lead, (agent_id, start) in zip(leads, cells[:APPOINTMENTS], strict=True)])
+        # Google busy times start at :30 so they overlap slots without coinciding with appointments.
+        ExternalBusy.objects.bulk_create([
+            ExternalBusy(agent=agent, start_at=(now + timedelta(days=day)).replace(hour=hour, minute=30),
+                         end_at=(now + timedelta(days=day)).replace(hour=hour + 1))
+            for agent in agents for day in range(60) for hour in (8, 19)])
     return broker, now
 
 

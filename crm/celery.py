@@ -15,6 +15,9 @@ app.conf.beat_schedule = {
     "conversations-requeue-stale": {"task": "conversations.requeue_stale_all", "schedule": 120.0},
     # Inactivity penalties grow with time alone; 03:00 Santiago (CELERY_TIMEZONE) is the quiet hour.
     "appointments-reminders": {"task": "appointments.tasks.reminders_all_brokerages", "schedule": 300.0},
+    # Google free/busy is read every 5 minutes: a time taken on Google stops being offered within that.
+    "appointments-google-busy": {"task": "appointments.tasks.google_busy_sync_all_brokerages",
+                                 "schedule": 300.0},
     "leads-nightly-rescore": {"task": "leads.tasks.leads_rescore_all_brokerages",
                               "schedule": crontab(hour=3, minute=0)},
 }

@@ -206,6 +206,23 @@ CHANNEL_HTTP_TIMEOUT = env.float("CHANNEL_HTTP_TIMEOUT", default=10.0)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")  # https://corredora.example, for setWebhook
 
+# --- Google Calendar (optional, per agent) ---------------------------------------------
+# Without a client id and secret the integration is "no configurado": no connect button anywhere.
+# Every URL is configurable so tests talk to a stub on 127.0.0.1. The OAuth redirect URI to register
+# is https://<brokerage host>/agenda/google/callback/ (one per brokerage host).
+GOOGLE_OAUTH_CLIENT_ID = env("GOOGLE_OAUTH_CLIENT_ID", default="")
+GOOGLE_OAUTH_CLIENT_SECRET = env("GOOGLE_OAUTH_CLIENT_SECRET", default="")
+GOOGLE_OAUTH_AUTH_URL = env("GOOGLE_OAUTH_AUTH_URL", default="https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_OAUTH_TOKEN_URL = env("GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+GOOGLE_OAUTH_REVOKE_URL = env("GOOGLE_OAUTH_REVOKE_URL", default="https://oauth2.googleapis.com/revoke")
+GOOGLE_CALENDAR_API_BASE = env("GOOGLE_CALENDAR_API_BASE", default="https://www.googleapis.com/calendar/v3")
+GOOGLE_HTTP_TIMEOUT = env.float("GOOGLE_HTTP_TIMEOUT", default=10.0)
+# Busy times are read with freeBusy.query (beat, every 5 minutes: crm/celery.py) this many days ahead.
+GOOGLE_BUSY_SYNC_DAYS = env.int("GOOGLE_BUSY_SYNC_DAYS", default=60)
+# Pushing an event: retries with exponential back-off from this base, then a visible sync error.
+GOOGLE_PUSH_MAX_RETRIES = env.int("GOOGLE_PUSH_MAX_RETRIES", default=5)
+GOOGLE_PUSH_RETRY_BASE_SECONDS = env.float("GOOGLE_PUSH_RETRY_BASE_SECONDS", default=30.0)
+
 # --- i18n -------------------------------------------------------------------------------
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", "Español (Chile)"), ("en", "English")]

@@ -172,6 +172,7 @@ class LeadActivity(models.Model):
         DELETED = "deleted", _("Eliminado")
         MERGED = "merged", _("Fusionado")
         NOTE = "note", _("Nota")
+        APPOINTMENT = "appointment", _("Cita")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=20, choices=Kind.choices)

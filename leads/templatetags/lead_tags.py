@@ -4,9 +4,13 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from appointments.models import AppointmentType
 from leads.models import Lead, LeadActivity
 from leads.scoring import COMPONENT_LIMITS
 from pipeline.models import Stage
@@ -29,6 +33,14 @@ SCORE_REASONS = {
     "merged": gettext_lazy("por fusión"),
 }
 ASSIGNMENT_MODES = {"round_robin": gettext_lazy("por turno"), "priority": gettext_lazy("por prioridad")}
+APPOINTMENT_ACTIONS = {
+    "booked": gettext_lazy("%(type)s agendada para el %(start)s"),
+    "rescheduled": gettext_lazy("%(type)s reagendada: %(from)s → %(start)s"),
+    "confirmed": gettext_lazy("%(type)s confirmada (%(start)s)"),
+    "cancelled": gettext_lazy("%(type)s cancelada (%(start)s)"),
+    "completed": gettext_lazy("%(type)s realizada (%(start)s)"),
+    "no_show": gettext_lazy("%(type)s: el lead no asistió (%(start)s)"),
+}
 
 
 @register.filter
@@ -53,6 +65,21 @@ def _field_label(name: str) -> str:
 
 def _stage_label(value: str) -> str:
     return str(Stage(value).label) if value in Stage.values else value
+
+
+def _when(value: str | None) -> str:
+    moment = parse_datetime(value or "")
+    return date_format(timezone.localtime(moment), "j M Y H:i") if moment else ""
+
+
+def _appointment_text(payload: dict[str, Any]) -> str:
+    kind = payload.get("appointment_type")
+    label = str(AppointmentType(kind).label) if kind in AppointmentType.values else _("Cita")
+    template = APPOINTMENT_ACTIONS.get(payload.get("action"))
+    if template is None:
+        return label
+    text = str(template) % {"type": label, "start": _when(payload.get("start")), "from": _when(payload.get("from"))}
+    return f"{text} · {payload['reason']}" if payload.get("reason") else text
 
 
 @register.filter
@@ -81,6 +108,8 @@ def activity_text(entry: LeadActivity) -> str:
         return _("Lead creado · %(channel)s") % {"channel": label} if label else _("Lead creado")
     if kind == LeadActivity.Kind.NOTE:
         return payload["text"]
+    if kind == LeadActivity.Kind.APPOINTMENT:
+        return _appointment_text(payload)
     if kind == LeadActivity.Kind.MERGED:
         if "into" in payload:
             return _("Fusionado en el lead #%(id)s") % {"id": payload["into"]}

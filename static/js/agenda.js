@@ -1,7 +1,8 @@
 // Corredora CRM — the agenda. Appointments are dragged (HTML5 drag and drop) onto a time cell of the
 // week; the move goes to the agenda's JSON endpoint, which calls the reschedule service. A refused move
 // leaves the appointment where it was and says why. app.js turns WebSocket events into "crm:<event>" DOM
-// events: on any appointment event the visible days are fetched again from the server.
+// events: on any appointment event the visible days are fetched again from the server. While dragging,
+// holding the appointment over "Semana siguiente"/"Semana anterior" shows that week, to drop it there.
 (function () {
   "use strict";
 
@@ -59,8 +60,34 @@
     }).then(function (html) {
       root.innerHTML = html;
       root.dataset.refreshed = String(Date.now());
+      syncToolbar();
     }).finally(function () { refreshing = null; });
     return refreshing;
+  }
+
+  // The toolbar (outside the refreshed board) follows the days shown.
+  function syncToolbar() {
+    var board = root.querySelector("[data-board]");
+    if (!board) return;
+    document.querySelectorAll("[data-nav]").forEach(function (link) {
+      var url = new URL(link.href);
+      url.searchParams.set("fecha", board.dataset[link.dataset.nav]);
+      link.href = url.pathname + url.search;
+    });
+    var range = document.querySelector("[data-agenda-range]");
+    if (range) range.textContent = board.dataset.range;
+    var anchor = document.querySelector("[data-agenda-anchor]");
+    if (anchor) anchor.value = board.dataset.anchor;
+  }
+
+  // Show the previous or next week (or day) in place, without leaving the page (a drag goes on).
+  function go(edge) {
+    var board = root.querySelector("[data-board]");
+    if (!board) return Promise.resolve();
+    var url = new URL(location.href);
+    url.searchParams.set("fecha", board.dataset[edge]);
+    history.replaceState(null, "", url);
+    return refresh();
   }
 
   ["appointment_created", "appointment_updated", "availability_updated", "connected"].forEach(function (name) {
@@ -202,20 +229,52 @@
     if (slot) openBooking(slot);
   });
 
+  function endDrag() {
+    if (dragged) dragged.classList.remove("is-dragging");
+    root.classList.remove("is-dragging");
+    document.body.classList.remove("is-dragging-appt");
+    root.querySelectorAll(".agenda-cell.is-over").forEach(function (c) { c.classList.remove("is-over"); });
+    dragged = null;
+    clearTimeout(edgeTimer);
+    edgeTimer = null;
+  }
+
   root.addEventListener("dragstart", function (event) {
     var block = event.target.closest("[data-appointment]");
     if (!block) return;
     dragged = block;
     block.classList.add("is-dragging");
     root.classList.add("is-dragging");
+    document.body.classList.add("is-dragging-appt");
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", block.dataset.appointment);
+    // Showing another week replaces the board, this block included: its own dragend still ends the drag.
+    block.addEventListener("dragend", endDrag, { once: true });
   });
-  root.addEventListener("dragend", function () {
-    if (dragged) dragged.classList.remove("is-dragging");
-    root.classList.remove("is-dragging");
-    root.querySelectorAll(".agenda-cell.is-over").forEach(function (c) { c.classList.remove("is-over"); });
-    dragged = null;
+  root.addEventListener("dragend", endDrag);
+
+  // Held over an edge for a moment, the drag shows the next (or previous) week; held on, the one after.
+  var edgeTimer = null;
+  document.querySelectorAll("[data-edge]").forEach(function (edge) {
+    edge.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      edge.classList.add("is-over");
+      if (edgeTimer) return;
+      edgeTimer = setTimeout(function () {
+        go(edge.dataset.edge).catch(function () {}).finally(function () { edgeTimer = null; });
+      }, 700);
+    });
+    edge.addEventListener("dragleave", function () {
+      edge.classList.remove("is-over");
+      clearTimeout(edgeTimer);
+      edgeTimer = null;
+    });
+    edge.addEventListener("drop", function (event) {
+      event.preventDefault();  // not a time: nothing to move
+      edge.classList.remove("is-over");
+    });
   });
 
   // While dragging, everything on the board lets drops through to the cell beneath the pointer.
@@ -248,6 +307,7 @@
     if (!cell) return;
     event.preventDefault();
     var block = dragged;
+    endDrag();
     if (new Date(cell.dataset.start).getTime() === new Date(block.dataset.start).getTime()) return;
     say("");
     block.setAttribute("aria-busy", "true");
