@@ -18,6 +18,7 @@ from conversations.tests.extraction_cases import (  # noqa: E402
     CASES,
     FIRST_BATCH,
     FOURTH_BATCH,
+    PATHOLOGICAL,
     SECOND_BATCH,
     THIRD_BATCH,
 )
@@ -58,7 +59,25 @@ def print_speed() -> None:
           f"{len(texts)} messages of {mean_chars:.0f} characters on average, one core)")
 
 
+def print_pathological() -> None:
+    """Each junk input at full and half length: a ratio near 2 is linear, near 4 quadratic."""
+    print("\n== pathological inputs (ms, median of 5; ratio full/half length)")
+    for text, _ in PATHOLOGICAL:
+        full, half = _median_ms(text), _median_ms(text[: len(text) // 2])
+        print(f"- {text[:24]!r:30} {len(text):5} chars {full:7.2f} ms  ratio {full / max(half, 1e-6):4.1f}")
+
+
+def _median_ms(text: str) -> float:
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        extract_fields(text)
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
 if __name__ == "__main__":
     print_scores()
     print_misses()
     print_speed()
+    print_pathological()

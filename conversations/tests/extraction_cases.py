@@ -546,3 +546,17 @@ FOURTH_BATCH: list[Case] = [
 ]
 
 CASES: list[Case] = FIRST_BATCH + SECOND_BATCH + THIRD_BATCH + FOURTH_BATCH
+
+
+# Long repetitive inputs of the kind that once made a pattern backtrack for seconds, with what they
+# really state (tests check the result, bench/extraction_report.py times them).
+PATHOLOGICAL: list[tuple[str, dict]] = [
+    ("1 " * 2000, {}),
+    ("9" * 4000, {}),
+    ("9" * 3999 + "@", {}),
+    ("mil " * 1000, {}),
+    ("(9)" * 1300, {}),
+    ("busco depto en Ñuñoa " * 190, {"property_type": "departamento", "location": "Ñuñoa"}),
+    ("no estoy en dicom " * 230, {"dicom_status": "clean"}),
+    ("la casa " * 500, {"property_type": "casa"}),
+]

@@ -3,7 +3,6 @@ aggregate precision/recall the issue asks for (micro-F1 ≥ 0.95), and the merge
 
 Pure Python: no database, no Django settings needed by the code under test."""
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -11,12 +10,10 @@ from hypothesis import strategies as st
 
 from conversations.data.comunas import ALIASES, COMMON_WORD, COMUNAS, COMUNAS_BY_REGION, PERSON_LIKE, PLACE_PHRASE_ONLY
 from conversations.extraction import LOCATION_INDEX, extract_fields, fold, merge_fields
-from conversations.tests.extraction_cases import CASES
+from conversations.tests.extraction_cases import CASES, PATHOLOGICAL
 from conversations.tests.extraction_scoring import FIELDS, score
 
 MICRO_F1_TARGET = 0.95
-MIN_MESSAGES_PER_SECOND = 1000  # far below what it does; catches a pathological regex, not noise
-MAX_SECONDS_PER_MESSAGE = 0.5  # for 4,000 characters of junk; quadratic behaviour took seconds
 
 
 def _param(case):
@@ -65,22 +62,15 @@ def test_any_text_gives_only_contract_keys_and_types(text):
         assert fields["budget"]["currency"] in {"UF", "CLP"} and fields["budget"]["amount"] > 0
 
 
-def test_it_is_fast_and_input_is_capped():
-    texts = [case.text for case in CASES]
-    started = time.perf_counter()
-    for text in texts * 5:
-        extract_fields(text)
-    rate = len(texts) * 5 / (time.perf_counter() - started)
-    assert rate >= MIN_MESSAGES_PER_SECOND
+def test_input_beyond_the_cap_is_not_read():
     assert extract_fields("hola " * 50_000 + "me llamo Juan") == {}
 
 
-@pytest.mark.parametrize("text", ["1 " * 2000, "9" * 4000, "9" * 3999 + "@", "mil " * 1000, "(9)" * 1300,
-                                  "busco depto en Ñuñoa " * 190, "no estoy en dicom " * 230, "la casa " * 500])
-def test_pathological_input_takes_linear_time(text):
-    started = time.perf_counter()
-    extract_fields(text)
-    assert time.perf_counter() - started < MAX_SECONDS_PER_MESSAGE
+@pytest.mark.parametrize(("text", "expected"), [(text, expected) for text, expected in PATHOLOGICAL])
+def test_pathological_input_invents_nothing(text, expected):
+    """Long repetitive junk (what once made the patterns backtrack) yields only what it states.
+    How long these take is measured by bench/extraction_report.py, never asserted here."""
+    assert extract_fields(text) == expected
 
 
 def test_the_comuna_list_is_complete_and_consistent():
