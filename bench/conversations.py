@@ -30,7 +30,7 @@ MAX_IN_FLIGHT = 100  # open loop: requests outstanding at once (connections), at
 REQUEST_TIMEOUT = 10.0  # seconds; a request that takes longer counts as an error
 OPEN_LOOP_GRACE = 3  # open loop: stop sending after 3x the planned duration
 TURNS = 60
-REPLY_RATE, REPLY_MESSAGES = 20, 200  # webhook -> reply stored: sends per second, how many
+REPLY_RATE, REPLY_MESSAGES = 5, 100  # webhook -> reply stored: sends per second (open loop), how many
 CONVERSATIONS, ROUNDS, LLM_DELAY = 100, 2, 1.0
 WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "64")
 

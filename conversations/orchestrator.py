@@ -111,8 +111,10 @@ def lead_lock(lead_id: int):
     """One turn at a time per lead, across worker processes (a Redis lock that expires if a worker dies)."""
     lock = redis_client().lock(f"turn-lock:{connection.schema_name}:{lead_id}", timeout=LOCK_SECONDS,
                                blocking_timeout=LOCK_WAIT_SECONDS)
-    if not lock.acquire():
-        raise TurnBusy(f"lead {lead_id} is busy")
+    if not lock.acquire(blocking=False):
+        release_connection()  # waiting for the other turn must not hold one of the pool's connections
+        if not lock.acquire():
+            raise TurnBusy(f"lead {lead_id} is busy")
     try:
         yield
     finally:

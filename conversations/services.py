@@ -35,7 +35,9 @@ def _lead_for_channel(*, channel: str, inbound: InboundMessage) -> Lead:
 
 
 def _conversation_for(*, channel: str, inbound: InboundMessage) -> Conversation:
-    conversation = (Conversation.objects.select_related("lead")
+    # Only what storing and announcing the message needs: the whole lead (encrypted columns decrypted)
+    # was a third of the webhook's ORM time.
+    conversation = (Conversation.objects.select_related("lead").only("id", "lead", "lead__assigned_to")
                     .filter(channel=channel, channel_user_id=inbound.channel_user_id).first())
     if conversation is None:
         conversation = Conversation.objects.create(

@@ -148,6 +148,11 @@ CHANNEL_LAYERS = {
 # --- celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# One result backend per process, not per thread: under ASGI every request has a thread of its own,
+# and each task publish built a new Redis backend there (~10% of a webhook's CPU).
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
+# tenant-schemas-celery reads the brokerage row before every task; like the host memo, remember it 30 s.
+CELERY_TASK_TENANT_CACHE_SECONDS = env.int("CELERY_TENANT_CACHE_SECONDS", default=30)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
