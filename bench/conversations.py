@@ -1,6 +1,8 @@
 """Conversation benchmark: webhook acknowledgement under load, one turn's server work, and
 throughput with a slow (1 s) LLM across 100 concurrent conversations. Prints; asserts nothing.
 
+Also the latency from a webhook's send to its reply being stored (instant LLM stub, the real worker).
+
 Runs in its own database (crm_bench_conv) with a real uvicorn server and a real Celery worker
 (thread pool) as `make run` starts them, a Telegram API stub and an OpenAI stub on 127.0.0.1.
 """
@@ -28,6 +30,8 @@ MAX_IN_FLIGHT = 100  # open loop: requests outstanding at once (connections), at
 REQUEST_TIMEOUT = 10.0  # seconds; a request that takes longer counts as an error
 OPEN_LOOP_GRACE = 3  # open loop: stop sending after 3x the planned duration
 TURNS = 60
+REPLY_RATE, REPLY_MESSAGES = 5, 100  # webhook -> reply stored: sends per second (open loop), how many
+WARM_UP_MESSAGES = 5  # answered before the measured ones (the worker's first turns set up its clients)
 CONVERSATIONS, ROUNDS, LLM_DELAY = 100, 2, 1.0
 WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "64")
 
@@ -236,54 +240,106 @@ def bench_turn(broker) -> None:
         "target: ≤ 25")
 
 
-# --- 3. slow LLM throughput -----------------------------------------------------------------------
+# --- 3. webhook -> reply stored -----------------------------------------------------------------
 
 
-def bench_throughput(base: str, slug: str, telegram_stub, worker_env: dict, log_dir: Path) -> None:
-    import httpx2 as httpx
-
-    print(f"\n3. Throughput: {CONVERSATIONS} concurrent conversations, {LLM_DELAY:.0f} s LLM, worker "
-          f"--pool threads --concurrency {WORKER_CONCURRENCY}")
+def start_worker(worker_env: dict, log_dir: Path) -> subprocess.Popen:
     from crm.celery import app
 
     app.control.purge()  # nothing left over from the parts before
     worker = start([str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "warning",
                     "--pool", "threads", "--concurrency", WORKER_CONCURRENCY, "--without-mingle",
                     "--without-gossip", "-n", "bench@%h"], worker_env, log_dir / "worker.log")
-    time.sleep(6)
-    try:
-        chats = range(70_000, 70_000 + CONVERSATIONS)
+    deadline = time.monotonic() + 120  # a loaded machine can take far longer than a few seconds
+    while not app.control.ping(timeout=1.0) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return worker
 
-        def replies() -> int:  # replies to this phase's chats only (not to a leftover turn of part 1)
-            return sum(1 for r in list(telegram_stub.requests)
-                       if r["path"].endswith("/sendMessage") and int(r["json"]["chat_id"]) in chats)
 
-        total = CONVERSATIONS * ROUNDS
-        started = time.perf_counter()
-        failed: Counter = Counter()
-        with httpx.Client(**client_options("localhost", 1)) as client:
-            for round_ in range(ROUNDS):
-                for chat in range(CONVERSATIONS):
-                    body = update(900_000 + round_ * CONVERSATIONS + chat, 70_000 + chat, "busco casa en Maipú")
-                    try:
-                        response = client.post(f"{base}/webhooks/telegram/{slug}/", content=body)
-                    except Exception as error:  # noqa: BLE001 - counted and reported
-                        failed[type(error).__name__] += 1
-                        continue
-                    if not response.is_success:
-                        failed[f"HTTP {response.status_code}"] += 1
-        total -= sum(failed.values())  # a message the webhook refused never becomes a turn
-        deadline = time.monotonic() + 300
-        while replies() < total and time.monotonic() < deadline:
-            time.sleep(0.1)
-        elapsed = time.perf_counter() - started
-        done = replies()
-        row("webhook posts refused or failed", f"{sum(failed.values())} " + str(dict(failed)) if failed else "0")
-        row("turns completed", f"{done} of {total} in {elapsed:.1f} s")
-        row("turns per second", f"{done / elapsed:.1f} turns/s", "target: ≥ 50; replaced system: 1.5")
-        row("worker memory (RSS, all processes)", f"{rss_mb(worker):.0f} MB", "target: ≤ 250 MB")
-    finally:
-        stop(worker)
+def bench_reply_latency(base: str, broker) -> None:
+    """Open loop at REPLY_RATE: from just before each webhook POST to its reply's row being stored
+    (the reply's created_at, written by the worker on this machine's clock)."""
+    import httpx2 as httpx
+
+    from conversations.models import Message
+
+    print(f"\n3. Webhook -> reply stored, instant LLM stub, {REPLY_MESSAGES} messages at {REPLY_RATE}/s "
+          f"(new chats), worker --pool threads --concurrency {WORKER_CONCURRENCY}")
+    def replies_stored(external_ids) -> dict[str, float]:
+        with broker:
+            return {external_id: created.timestamp() for external_id, created in
+                    Message.objects.filter(direction=Message.Direction.OUT, reply_to__external_id__in=external_ids)
+                    .values_list("reply_to__external_id", "created_at")}
+
+    def wait_for_replies(external_ids) -> dict[str, float]:
+        stored, deadline = {}, time.monotonic() + 60
+        while len(stored) < len(external_ids) and time.monotonic() < deadline:
+            stored = replies_stored(external_ids)
+            time.sleep(0.2)
+        return stored
+
+    sent_at: dict[str, float] = {}
+    with httpx.Client(**client_options("localhost", 1)) as client:
+        warm_up = [str(2_900_000 + index) for index in range(WARM_UP_MESSAGES)]  # first use of every client
+        for external_id in warm_up:
+            client.post(f"{base}/webhooks/telegram/{broker.slug}/", content=update(int(external_id), 59_000,
+                                                                                   "busco depto en Ñuñoa"))
+        wait_for_replies(warm_up)
+        t0 = time.perf_counter()
+        for index in range(REPLY_MESSAGES):
+            time.sleep(max(0.0, t0 + index / REPLY_RATE - time.perf_counter()))
+            update_id = 3_000_000 + index
+            sent_at[str(update_id)] = time.time()
+            client.post(f"{base}/webhooks/telegram/{broker.slug}/", content=update(update_id, 60_000 + index,
+                                                                                   "busco depto en Ñuñoa"))
+    stored = wait_for_replies(sent_at)
+    latencies = [stored[key] - sent_at[key] for key in stored]
+    row("webhook -> reply stored", summary_ms(latencies) if latencies else "no reply stored",
+        "target: p95 < 100 ms")
+    row("  replies stored", f"{len(stored)} of {len(sent_at)}")
+
+
+# --- 4. slow LLM throughput -----------------------------------------------------------------------
+
+
+def bench_throughput(base: str, slug: str, telegram_stub, worker: subprocess.Popen) -> None:
+    import httpx2 as httpx
+
+    print(f"\n4. Throughput: {CONVERSATIONS} concurrent conversations, {LLM_DELAY:.0f} s LLM, worker "
+          f"--pool threads --concurrency {WORKER_CONCURRENCY}")
+    from crm.celery import app
+
+    app.control.purge()  # nothing left over from the parts before
+    chats = range(70_000, 70_000 + CONVERSATIONS)
+
+    def replies() -> int:  # replies to this phase's chats only (not to a leftover turn of part 1)
+        return sum(1 for r in list(telegram_stub.requests)
+                   if r["path"].endswith("/sendMessage") and int(r["json"]["chat_id"]) in chats)
+
+    total = CONVERSATIONS * ROUNDS
+    started = time.perf_counter()
+    failed: Counter = Counter()
+    with httpx.Client(**client_options("localhost", 1)) as client:
+        for round_ in range(ROUNDS):
+            for chat in range(CONVERSATIONS):
+                body = update(900_000 + round_ * CONVERSATIONS + chat, 70_000 + chat, "busco casa en Maipú")
+                try:
+                    response = client.post(f"{base}/webhooks/telegram/{slug}/", content=body)
+                except Exception as error:  # noqa: BLE001 - counted and reported
+                    failed[type(error).__name__] += 1
+                    continue
+                if not response.is_success:
+                    failed[f"HTTP {response.status_code}"] += 1
+    total -= sum(failed.values())  # a message the webhook refused never becomes a turn
+    deadline = time.monotonic() + 300
+    while replies() < total and time.monotonic() < deadline:
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    done = replies()
+    row("webhook posts refused or failed", f"{sum(failed.values())} " + str(dict(failed)) if failed else "0")
+    row("turns completed", f"{done} of {total} in {elapsed:.1f} s")
+    row("turns per second", f"{done / elapsed:.1f} turns/s", "target: ≥ 50; replaced system: 1.5")
+    row("worker memory (RSS, all processes)", f"{rss_mb(worker):.0f} MB", "target: ≤ 250 MB")
 
 
 def main() -> None:
@@ -321,8 +377,13 @@ def main() -> None:
 
             app.control.purge()  # the ack phase queued thousands of turns nobody needs
             bench_turn(broker)
-            openai_stub.reply = Reply(text="¡Perfecto! ¿En qué comuna buscas?", delay=LLM_DELAY)
-            bench_throughput(base, broker.slug, telegram_stub, env, log_dir)
+            worker = start_worker(env, log_dir)
+            try:
+                bench_reply_latency(base, broker)
+                openai_stub.reply = Reply(text="¡Perfecto! ¿En qué comuna buscas?", delay=LLM_DELAY)
+                bench_throughput(base, broker.slug, telegram_stub, worker)
+            finally:
+                stop(worker)
         finally:
             stop(web)
 

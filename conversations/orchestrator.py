@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from appointments import chat as visits
-from brokers.models import BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig
+from brokers.models import Broker, BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig
 from conversations import assistant, selectors, services
 from conversations.extraction import extract_fields
 from conversations.models import Conversation, Message
@@ -67,13 +67,34 @@ def sanitise(text: str) -> str:
     return _INJECTION.sub("[…]", text).strip()
 
 
+@dataclass(frozen=True)
+class Configs:
+    """The brokerage's settings a turn reads, fetched together."""
+
+    lead: BrokerLeadConfig
+    chat: BrokerChatConfig
+    prompt: BrokerPromptConfig
+
+
+def configs_load() -> Configs:
+    broker = (Broker.objects.select_related("lead_config", "chat_config", "prompt_config")
+              .get(pk=connection.tenant.id))
+    return Configs(lead=broker.lead_config, chat=broker.chat_config, prompt=broker.prompt_config)
+
+
+def lead_to_lock(message_id: int) -> int | None:
+    """The lead whose lock the turn needs, or None when the message is no longer waiting for a turn."""
+    return (Message.objects.filter(pk=message_id, direction=Message.Direction.IN, status=Message.Status.RECEIVED)
+            .values_list("conversation__lead_id", flat=True).first())
+
+
 def load(message_id: int) -> Turn | None:
     """The turn to run, or None when there is nothing left to do (already answered, or not inbound)."""
-    message = (Message.objects.select_related("conversation__lead")
+    message = (Message.objects.select_related("conversation__lead", "reply")
                .filter(pk=message_id, direction=Message.Direction.IN).first())
     if message is None or message.status != Message.Status.RECEIVED:
         return None
-    reply = Message.objects.filter(reply_to=message).first()
+    reply = getattr(message, "reply", None)  # the reverse one-to-one, fetched in the same query
     if reply is not None:  # a retry after the reply was stored: send it again, never drop it
         if reply.status == Message.Status.QUEUED:
             from conversations.tasks import send_outbound
@@ -90,8 +111,10 @@ def lead_lock(lead_id: int):
     """One turn at a time per lead, across worker processes (a Redis lock that expires if a worker dies)."""
     lock = redis_client().lock(f"turn-lock:{connection.schema_name}:{lead_id}", timeout=LOCK_SECONDS,
                                blocking_timeout=LOCK_WAIT_SECONDS)
-    if not lock.acquire():
-        raise TurnBusy(f"lead {lead_id} is busy")
+    if not lock.acquire(blocking=False):
+        release_connection()  # waiting for the other turn must not hold one of the pool's connections
+        if not lock.acquire():
+            raise TurnBusy(f"lead {lead_id} is busy")
     try:
         yield
     finally:
@@ -160,9 +183,9 @@ def hand_off(turn: Turn) -> None:
                                      "human_mode": True, "by": None})
 
 
-def build_context(turn: Turn, *, learned: dict, handoff: bool, lead_config: BrokerLeadConfig) -> assistant.TurnContext:
+def build_context(turn: Turn, *, learned: dict, handoff: bool, lead_config: BrokerLeadConfig,
+                  prompt: BrokerPromptConfig) -> assistant.TurnContext:
     broker = connection.tenant
-    prompt = BrokerPromptConfig.objects.get(broker_id=broker.id)
     known = known_fields(turn.lead)
     priority = list(lead_config.field_priority) + [f for f in LEAD_FIELDS if f not in lead_config.field_priority]
     first_turn = not Message.objects.filter(conversation=turn.conversation, direction=Message.Direction.OUT).exists()
@@ -231,25 +254,25 @@ def release_connection() -> None:
 
 
 def run_turn(*, message_id: int) -> Message | None:
-    turn = load(message_id)
-    if turn is None:
+    lead_id = lead_to_lock(message_id)
+    if lead_id is None:
         return None
-    with lead_lock(turn.lead.id):
+    with lead_lock(lead_id):
         with transaction.atomic():
-            turn = load(message_id)  # re-read under the lock: a concurrent retry may have finished it
+            turn = load(message_id)  # read under the lock: a concurrent retry may have finished it
             if turn is None:
                 return None
-            lead_config = BrokerLeadConfig.objects.get(broker_id=connection.tenant.id)
-            learned = merge_fields(turn, lead_config)
-            chat = BrokerChatConfig.objects.get(broker_id=connection.tenant.id)
-            if turn.conversation.human_mode or not chat.ai_enabled:
+            configs = configs_load()
+            learned = merge_fields(turn, configs.lead)
+            if turn.conversation.human_mode or not configs.chat.ai_enabled:
                 Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.SKIPPED)
                 return None
             handoff = wants_human(turn)
             if handoff:
                 hand_off(turn)
-            ctx = build_context(turn, learned=learned, handoff=handoff, lead_config=lead_config)
-        text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, chat)
+            ctx = build_context(turn, learned=learned, handoff=handoff, lead_config=configs.lead,
+                                prompt=configs.prompt)
+        text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, configs.chat)
         with transaction.atomic():
             reply = services.reply_create(inbound=turn.message, text=text)
             Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)

@@ -31,7 +31,8 @@ def _retry_or_bury(task, message_id: int, exc: Exception):
     raise task.retry(exc=exc, countdown=RETRY_BACKOFF_SECONDS[retries])
 
 
-@shared_task(bind=True, acks_late=True, max_retries=len(RETRY_BACKOFF_SECONDS), name="conversations.process_inbound")
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=len(RETRY_BACKOFF_SECONDS),
+             name="conversations.process_inbound")
 def process_inbound(self, message_id: int) -> None:
     try:
         orchestrator.run_turn(message_id=message_id)
@@ -42,7 +43,8 @@ def process_inbound(self, message_id: int) -> None:
         return _retry_or_bury(self, message_id, exc)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=len(RETRY_BACKOFF_SECONDS), name="conversations.send_outbound")
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=len(RETRY_BACKOFF_SECONDS),
+             name="conversations.send_outbound")
 def send_outbound(self, message_id: int) -> None:
     try:
         delivery.message_deliver(message_id=message_id)

@@ -24,7 +24,6 @@ PUBLIC_PORT = env("PUBLIC_PORT", default="8000")  # only used to build links sho
 # --- apps -----------------------------------------------------------------------------
 SHARED_APPS = [
     "django_tenants",
-    "daphne",
     "brokers",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -105,10 +104,19 @@ ASGI_APPLICATION = "crm.asgi.application"
 # --- data -----------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@localhost:5432/crm")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
-# 0: under ASGI each request may run in a different thread, and persistent per-thread connections
-# pile up (Django's own advice); a pooler (PgBouncer in session mode) belongs in front in production.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Under ASGI each request runs in a thread of its own, so persistent per-thread connections would
+# pile up; a process-wide psycopg pool (Django's "pool" option) hands each request or task a ready
+# connection instead of a new PostgreSQL backend per request (several ms each). Django closes a
+# connection after each request and task: with the pool that puts it back. DB_POOL_MAX_SIZE=0
+# turns the pool off (one connection per request, as with a pooler such as PgBouncer in front).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool requires it
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+if DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN_SIZE", default=2), DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -140,6 +148,11 @@ CHANNEL_LAYERS = {
 # --- celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# One result backend per process, not per thread: under ASGI every request has a thread of its own,
+# and each task publish built a new Redis backend there (~10% of a webhook's CPU).
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
+# tenant-schemas-celery reads the brokerage row before every task; like the host memo, remember it 30 s.
+CELERY_TASK_TENANT_CACHE_SECONDS = env.int("CELERY_TENANT_CACHE_SECONDS", default=30)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -18,8 +18,6 @@ import httpx2
 import numpy as np
 import openai
 from django.conf import settings
-from google import genai
-from google.genai import errors, types
 
 EMBEDDING_DIMENSIONS = 512  # the VectorField size; the network models are asked for this many
 
@@ -87,6 +85,9 @@ class OpenAIEmbedder:
 
 class GeminiEmbedder:
     def __init__(self, *, api_key: str, base_url: str, model: str, timeout: float) -> None:
+        from google import genai  # on first use: google-genai adds ~14 MB to a process that never needs it
+        from google.genai import types
+
         self.model_id = f"gemini/{model}/{EMBEDDING_DIMENSIONS}"
         self._model = model
         self._client = genai.Client(
@@ -96,6 +97,8 @@ class GeminiEmbedder:
         )
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        from google.genai import errors, types
+
         if not texts:
             return []
         try:

@@ -161,7 +161,7 @@ def _unchanged(lead: Lead, result: ScoreResult) -> bool:
     return (lead.lead_score, lead.status, lead.score_breakdown) == (result.score, result.status, result.breakdown)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # nothing here is caught and recovered from: no savepoint round trips
 def lead_rescore(*, lead: Lead, config: BrokerLeadConfig, reason: str, actor_id: int | None = None) -> bool:
     """Recompute and store the lead's score; True when anything changed."""
     result = lead_score_compute(lead=lead, config=config)

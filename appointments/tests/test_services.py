@@ -34,7 +34,7 @@ def test_booking_moves_the_lead_to_agendado_and_announces_after_commit(broker_a,
                                                                         django_capture_on_commit_callbacks,
                                                                         monkeypatch):
     sent = []
-    monkeypatch.setattr("crm.realtime.broadcast.async_to_sync", lambda send: lambda group, msg: sent.append(msg))
+    monkeypatch.setattr("crm.realtime.broadcast.publisher.publish", lambda groups, msg: sent.append(msg))
     with broker_a:
         every_day()
         lead = lead_make(name="Ana", pipeline_stage="potencial")

@@ -73,3 +73,24 @@ def test_a_busy_lead_raises_turn_busy_and_never_drops_the_message(conversation, 
             lock.release()
         inbound.refresh_from_db()
         assert inbound.status == "received"
+
+
+@pytest.mark.django_db
+def test_waiting_for_a_busy_lead_gives_the_database_connection_back(conversation, broker_a, monkeypatch):
+    """A worker thread blocked on another turn's lock must not keep one of the pool's connections."""
+    released = []
+    monkeypatch.setattr(orchestrator, "release_connection", lambda: released.append(True))
+    monkeypatch.setattr(orchestrator, "LOCK_WAIT_SECONDS", 0.2)
+    with broker_a:
+        with orchestrator.lead_lock(conversation.lead_id):
+            pass
+        assert released == []  # a free lead: the turn goes on with its connection
+        lock = redis_client().lock(f"turn-lock:{broker_a.schema_name}:{conversation.lead_id}", timeout=30)
+        assert lock.acquire(blocking=False)
+        try:
+            with pytest.raises(orchestrator.TurnBusy):
+                with orchestrator.lead_lock(conversation.lead_id):
+                    pass
+        finally:
+            lock.release()
+    assert released == [True]

@@ -1,9 +1,17 @@
-"""Live events for the dashboard, sent only once the transaction that caused them commits."""
+"""Live events for the dashboard, sent only once the transaction that caused them commits.
 
+The send itself never makes the caller wait: each process has one publisher thread running its
+own event loop (so channels-redis keeps its pooled connection instead of a new loop and a new
+Redis connection per `async_to_sync` call), and committed events are handed to it in order.
+"""
+
+import asyncio
+import atexit
 import logging
+import os
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.utils import timezone
@@ -11,10 +19,66 @@ from django.utils import timezone
 from crm.realtime.groups import broker_group, user_group
 
 logger = logging.getLogger(__name__)
+FLUSH_SECONDS = 2.0  # at process exit, how long pending events may still take to go out
 
 
 def envelope(event: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"event": event, "data": data, "ts": timezone.now().isoformat()}
+
+
+class Publisher:
+    """A daemon thread with an event loop that sends queued group messages one after another."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+
+    def publish(self, groups: list[str], message: dict[str, Any]) -> None:
+        loop, queue = self._started()
+        loop.call_soon_threadsafe(queue.put_nowait, (groups, message))
+
+    def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
+        """Wait until every event published so far has gone out (or failed); False on timeout."""
+        if self._loop is None or self._pid != os.getpid():
+            return True
+        done = threading.Event()
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, done)
+        return done.wait(timeout)
+
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue]:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child: the parent's thread is not here
+                ready = threading.Event()
+                threading.Thread(target=self._run, args=(ready,), name="broadcast", daemon=True).start()
+                ready.wait()
+                self._pid = os.getpid()
+        return self._loop, self._queue
+
+    def _run(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._queue = asyncio.Queue()
+        ready.set()
+        self._loop.run_until_complete(self._send_forever())
+
+    async def _send_forever(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            item = await self._queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            groups, message = item
+            try:
+                for group in groups:
+                    await layer.group_send(group, message)
+            except Exception:  # a live update is best effort: never fail the committed change over it
+                logger.warning("broadcast of %s failed", message["payload"]["event"], exc_info=True)
+
+
+publisher = Publisher()
+atexit.register(publisher.flush)
 
 
 def broadcast(event: str, data: dict[str, Any], *, user_ids: list[int] | None = None,
@@ -26,13 +90,4 @@ def broadcast(event: str, data: dict[str, Any], *, user_ids: list[int] | None = 
     broker_id = broker_id if broker_id is not None else connection.tenant.id
     groups = [user_group(broker_id, uid) for uid in user_ids] if user_ids is not None else [broker_group(broker_id)]
     message = {"type": "dashboard.event", "payload": envelope(event, data)}
-
-    def send() -> None:
-        layer = get_channel_layer()
-        try:
-            for group in groups:
-                async_to_sync(layer.group_send)(group, message)
-        except Exception:  # a live update is best effort: never fail the committed change over it
-            logger.warning("broadcast of %s failed", event, exc_info=True)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: publisher.publish(groups, message))

@@ -5,7 +5,6 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from crm.llm.providers.gemini_provider import GeminiProvider
 from crm.llm.providers.openai_provider import OpenAIProvider
 from crm.llm.types import LLMProvider
 
@@ -34,7 +33,10 @@ def _openai(api_key: str, base_url: str, model: str, timeout: float, max_retries
 
 
 @lru_cache(maxsize=8)
-def _gemini(api_key: str, base_url: str, model: str, timeout: float, max_retries: int) -> GeminiProvider:
+def _gemini(api_key: str, base_url: str, model: str, timeout: float, max_retries: int) -> LLMProvider:
+    # Imported on first use: google-genai adds ~14 MB to every process that never calls Gemini.
+    from crm.llm.providers.gemini_provider import GeminiProvider
+
     return GeminiProvider(api_key=api_key, base_url=base_url, model=model, timeout=timeout, max_retries=max_retries)
 
 
