@@ -11,4 +11,5 @@ urlpatterns = [
     path("progreso/", views.knowledge_progress, name="knowledge_progress"),
     path("<int:document_id>/", views.knowledge_document, name="knowledge_document"),
     path("<int:document_id>/eliminar/", views.knowledge_delete, name="knowledge_delete"),
+    path("<int:document_id>/reprocesar/", views.knowledge_reembed, name="knowledge_reembed"),
 ]

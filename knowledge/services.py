@@ -183,9 +183,16 @@ def kb_reembed_stale() -> int:
     count = 0
     with transaction.atomic():
         for document in stale.select_for_update():
-            Document.objects.filter(pk=document.pk).update(version=F("version") + 1, status=Document.Status.PENDING,
-                                                           progress=0)
-            document.refresh_from_db(fields=["version"])
-            _enqueue_embed(document)
+            document_reembed(document=document)
             count += 1
     return count
+
+
+@transaction.atomic
+def document_reembed(*, document: Document) -> Document:
+    """Embed the document again (a new version), e.g. after a failure."""
+    Document.objects.filter(pk=document.pk).update(version=F("version") + 1, status=Document.Status.PENDING,
+                                                   progress=0, chunks_done=0, error="")
+    document.refresh_from_db(fields=["version", "status", "progress", "chunks_done", "error"])
+    _enqueue_embed(document)
+    return document

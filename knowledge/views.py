@@ -64,7 +64,7 @@ def knowledge_upload(request):
 def knowledge_document(request, document_id: int | None = None):
     """A document's form: new (no id) or an existing one. AGENTs see it read-only."""
     document = get_object_or_404(Document, pk=document_id) if document_id else None
-    if request.method == "POST" and not request.user.is_broker_admin:
+    if (request.method == "POST" or document is None) and not request.user.is_broker_admin:
         raise PermissionDenied
     initial = {"title": document.title, "source_type": document.source_type, "body": document.body} if document else {}
     form = DocumentForm(request.POST or None, initial=initial)
@@ -91,6 +91,14 @@ def knowledge_delete(request, document_id: int):
     document = get_object_or_404(Document, pk=document_id)
     services.document_delete(document=document)
     messages.success(request, _("Documento «%(title)s» eliminado.") % {"title": document.title})
+    return redirect("knowledge_list")
+
+
+@require_POST
+@admin_required
+def knowledge_reembed(request, document_id: int):
+    services.document_reembed(document=get_object_or_404(Document, pk=document_id))
+    messages.success(request, _("El documento se está procesando de nuevo."))
     return redirect("knowledge_list")
 
 

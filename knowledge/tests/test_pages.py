@@ -57,6 +57,7 @@ def test_agents_read_without_write_buttons_and_get_403_on_writes(agent, broker_a
     assert "Nuevo documento" not in page and "Eliminar" not in page and "Subir un archivo" not in page
     detail = agent.get(f"{URL}{documents[0].id}/").content.decode()
     assert "Atendemos de lunes a viernes" in detail and "Guardar" not in detail
+    assert agent.get(f"{URL}nuevo/").status_code == 403
     assert agent.post(f"{URL}nuevo/", {"title": "x", "source_type": "faq", "body": "y"}).status_code == 403
     assert agent.post(f"{URL}{documents[0].id}/", {"title": "x", "source_type": "faq", "body": "y"}).status_code == 403
     assert agent.post(f"{URL}{documents[0].id}/eliminar/").status_code == 403
@@ -153,3 +154,26 @@ def test_no_page_crosses_brokerages(page_client, broker_a, broker_b, admin_b, do
     assert own.get(URL, {"q": "horario"}).context["hits"] == []
     with broker_a:
         assert Document.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_document_is_processed_again(admin, agent, broker_a, documents, eager_tasks,
+                                               django_capture_on_commit_callbacks):
+    with broker_a:
+        Document.objects.filter(pk=documents[0].pk).update(status="failed", error="openai HTTP 503")
+    assert "openai HTTP 503" in admin.get(URL).content.decode()
+    assert agent.post(f"{URL}{documents[0].id}/reprocesar/").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.post(f"{URL}{documents[0].id}/reprocesar/").status_code == 302
+    with broker_a:
+        document = Document.objects.get(pk=documents[0].pk)
+    assert (document.status, document.error, document.version) == ("ready", "", documents[0].version + 1)
+
+
+@pytest.mark.django_db
+def test_the_list_is_paginated_newest_first(agent, documents, monkeypatch):
+    monkeypatch.setattr("knowledge.views.PAGE_SIZE", 1)
+    first = agent.get(URL)
+    assert [d.title for d in first.context["page"]] == ["Mascotas"]
+    assert "Página 1 de 2" in first.content.decode() and "?page=2" in first.content.decode()
+    assert [d.title for d in agent.get(URL, {"page": 2}).context["page"]] == ["Horario de atención"]
