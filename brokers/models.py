@@ -244,6 +244,7 @@ class LLMCall(models.Model):
         QUALIFY = "qualify", _("calificación")
         CHAT = "chat", _("conversación")
         JSON = "json", _("JSON estructurado")
+        EMBEDDING = "embedding", _("embeddings")
 
     broker = models.ForeignKey(Broker, verbose_name=_("corredora"), on_delete=models.CASCADE, related_name="llm_calls")
     # The lead lives in the brokerage's schema; a foreign key cannot point across schemas.
@@ -266,7 +267,8 @@ class LLMCall(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["broker", "-created_at"], name="llmcall_broker_created")]
         constraints = [
-            models.CheckConstraint(condition=Q(call_type__in=["qualify", "chat", "json"]), name="llmcall_call_type"),
+            models.CheckConstraint(condition=Q(call_type__in=["qualify", "chat", "json", "embedding"]),
+                                   name="llmcall_call_type"),
             # Providers count cached tokens as part of the input.
             models.CheckConstraint(condition=Q(cached_tokens__lte=models.F("input_tokens")),
                                    name="llmcall_cached_within_input"),

@@ -310,7 +310,11 @@ LLM_PRICES = env.json("LLM_PRICES", default={
     "gpt-4o": {"input": 2.50, "cached_input": 1.25, "output": 10.00},
     "gemini-2.5-flash": {"input": 0.30, "cached_input": 0.03, "output": 2.50},
     "gemini-2.5-flash-lite": {"input": 0.10, "cached_input": 0.01, "output": 0.40},
+    "text-embedding-3-small": {"input": 0.02, "output": 0},
+    "text-embedding-3-large": {"input": 0.13, "output": 0},
 })
+# Shows USD costs (the semantic cache's savings) in CLP too.
+LLM_USD_CLP = env.float("LLM_USD_CLP", default=950.0)
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com/v1")
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")

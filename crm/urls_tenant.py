@@ -17,6 +17,7 @@ urlpatterns = [
     path("conversaciones/", include("conversations.page_urls")),
     path("leads/", include("leads.page_urls")),
     path("pipeline/", include("pipeline.page_urls")),
+    path("conocimiento/", include("knowledge.page_urls")),
     path("agenda/", include("appointments.page_urls")),
     path("calendario/", include("appointments.calendar_urls")),
     path("configuracion/", broker_views.broker_settings, name="settings_home"),

@@ -9,7 +9,8 @@ class DocumentAdmin(admin.ModelAdmin):
     list_display = ["title", "source_type", "status", "progress", "embedding_model", "updated_at"]
     list_filter = ["source_type", "status"]
     search_fields = ["title", "body"]
-    readonly_fields = ["status", "progress", "version", "embedding_model", "error", "created_at", "updated_at"]
+    readonly_fields = ["status", "progress", "chunks_done", "chunks_total", "version", "embedding_model", "error",
+                       "created_at", "updated_at"]
 
 
 @admin.register(CacheEntry, site=tenant_admin_site)

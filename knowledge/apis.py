@@ -13,8 +13,9 @@ from brokers.permissions import IsBrokerAdmin
 from crm.api.pagination import PageNumberPagination
 from knowledge import selectors, services
 from knowledge.models import Document
-from knowledge.semantic_cache import cache_stats
+from knowledge.semantic_cache import cache_savings
 from knowledge.serializers import (
+    CacheStatsSerializer,
     DocumentSerializer,
     DocumentWriteSerializer,
     SearchHitSerializer,
@@ -99,7 +100,7 @@ class ReembedApi(APIView):
 
 
 class CacheStatsApi(APIView):
-    @extend_schema(responses={200: None})
+    @extend_schema(responses=CacheStatsSerializer)
     def get(self, request):
-        """Semantic-cache hits and misses over the last 30 days."""
-        return Response(cache_stats(days=30))
+        """Semantic-cache hits, misses, hit rate and LLM cost saved (USD, CLP) over the last 30 days."""
+        return Response(CacheStatsSerializer(cache_savings(broker_id=request.tenant.id, days=30)).data)

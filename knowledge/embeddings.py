@@ -10,6 +10,7 @@ the model in use, and a change of model re-embeds (`services.kb_reembed_stale`).
 """
 
 import threading
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
@@ -18,6 +19,7 @@ import httpx2
 import numpy as np
 import openai
 from django.conf import settings
+from django.db import connection
 
 EMBEDDING_DIMENSIONS = 512  # the VectorField size; the network models are asked for this many
 
@@ -72,13 +74,15 @@ class OpenAIEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
+        started = time.perf_counter()
         try:
             response = self._client.embeddings.create(model=self._model, input=list(texts),
                                                       dimensions=EMBEDDING_DIMENSIONS)
         except openai.APIStatusError as exc:
-            raise EmbeddingError(f"openai HTTP {exc.status_code}") from exc
+            raise _failed(started, "openai", self._model, f"openai HTTP {exc.status_code}") from exc
         except openai.APIError as exc:
-            raise EmbeddingError(f"openai {type(exc).__name__}") from exc
+            raise _failed(started, "openai", self._model, f"openai {type(exc).__name__}") from exc
+        _record(started, "openai", self._model, input_tokens=response.usage.prompt_tokens if response.usage else 0)
         rows = sorted(response.data, key=lambda row: row.index)
         return _unit(np.asarray([row.embedding for row in rows], dtype=np.float32))
 
@@ -101,17 +105,40 @@ class GeminiEmbedder:
 
         if not texts:
             return []
+        started = time.perf_counter()
         try:
             response = self._client.models.embed_content(
                 model=self._model, contents=list(texts),
                 config=types.EmbedContentConfig(output_dimensionality=EMBEDDING_DIMENSIONS),
             )
         except errors.APIError as exc:
-            raise EmbeddingError(f"gemini HTTP {exc.code}") from exc
+            raise _failed(started, "gemini", self._model, f"gemini HTTP {exc.code}") from exc
         except httpx2.TransportError as exc:  # timeouts included
-            raise EmbeddingError(f"gemini {type(exc).__name__}") from exc
+            raise _failed(started, "gemini", self._model, f"gemini {type(exc).__name__}") from exc
+        # Only Vertex AI counts tokens per embedding; the Gemini API reports none (recorded as 0).
+        _record(started, "gemini", self._model, input_tokens=sum(
+            int(e.statistics.token_count or 0) for e in response.embeddings or [] if e.statistics))
         # Gemini does not re-normalise a vector cut to output_dimensionality; _unit does.
         return _unit(np.asarray([e.values for e in response.embeddings or []], dtype=np.float32))
+
+
+def _record(started: float, provider: str, model: str, *, input_tokens: int = 0, error: str = "") -> None:
+    """The network call's `LLMCall` cost record (call type "embedding"), for the brokerage whose
+    schema is in use; calls made from the public schema (no brokerage) are not recorded."""
+    from brokers.models import Broker, LLMCall
+    from crm.llm.facade import llm_call_record
+
+    broker = getattr(connection, "tenant", None)
+    if not isinstance(broker, Broker) or broker.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        return
+    llm_call_record(broker=broker, call_type=LLMCall.CallType.EMBEDDING,
+                    provider=provider, model=model, input_tokens=input_tokens, error=error,
+                    latency_ms=round((time.perf_counter() - started) * 1000))
+
+
+def _failed(started: float, provider: str, model: str, reason: str) -> EmbeddingError:
+    _record(started, provider, model, error=reason)
+    return EmbeddingError(reason)
 
 
 def embedder_get() -> Embedder:

@@ -38,6 +38,8 @@ class Document(TimeStampedModel):
     metadata = models.JSONField(_("metadatos"), default=dict, blank=True)
     status = models.CharField(_("estado"), max_length=16, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(_("avance (%)"), default=0)
+    chunks_done = models.PositiveIntegerField(_("fragmentos listos"), default=0)
+    chunks_total = models.PositiveIntegerField(_("fragmentos"), default=0)
     version = models.PositiveIntegerField(default=1)
     embedding_model = models.CharField(_("modelo de embeddings"), max_length=100, blank=True)
     error = models.CharField(max_length=300, blank=True)

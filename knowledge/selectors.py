@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from pgvector.django import CosineDistance
 
 from knowledge.embeddings import embed_query, embedder_get
@@ -23,8 +23,10 @@ class SearchHit:
     similarity: float
 
 
-def document_list(*, source_type: str = "", search: str = "") -> QuerySet[Document]:
-    documents = Document.objects.order_by("-updated_at")
+def document_list(*, source_type: str = "", search: str = "", with_chunk_counts: bool = False) -> QuerySet[Document]:
+    documents = Document.objects.order_by("-updated_at", "-id")
+    if with_chunk_counts:
+        documents = documents.annotate(chunk_count=Count("chunks"))
     if source_type:
         documents = documents.filter(source_type=source_type)
     if search:

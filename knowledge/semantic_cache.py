@@ -8,10 +8,12 @@ booking); this module only stores, finds, expires and forgets.
 import re
 import unicodedata
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import Avg, F
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
@@ -68,6 +70,22 @@ def cache_stats(*, days: int = 30) -> dict[str, int]:
     since = timezone.localdate() - timedelta(days=days - 1)
     rows = CacheCounter.objects.filter(day__gte=since).values_list("hits", "misses")
     return {"hits": sum(r[0] for r in rows), "misses": sum(r[1] for r in rows)}
+
+
+def cache_savings(*, broker_id: int, days: int = 30) -> dict[str, Any]:
+    """The last `days` days' hits and misses, the hit rate (0–1, None before any lookup) and the LLM
+    cost the hits saved: each hit is a chat turn's call not made, valued at the average cost of the
+    brokerage's answered chat `LLMCall`s."""
+    from brokers.models import LLMCall
+
+    stats = cache_stats(days=days)
+    lookups = stats["hits"] + stats["misses"]
+    average = LLMCall.objects.filter(broker_id=broker_id, call_type=LLMCall.CallType.CHAT, error="").aggregate(
+        average=Avg("cost_usd"))["average"] or Decimal(0)
+    saved_usd = (average * stats["hits"]).quantize(Decimal("0.0001"))
+    return {**stats, "hit_rate": round(stats["hits"] / lookups, 4) if lookups else None,
+            "average_call_usd": average.quantize(Decimal("0.00000001")), "saved_usd": saved_usd,
+            "saved_clp": (saved_usd * Decimal(str(settings.LLM_USD_CLP))).quantize(Decimal(1))}
 
 
 def _count(*, hit: bool) -> None:

@@ -6,9 +6,10 @@ from knowledge.models import Document
 class DocumentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Document
-        fields = ["id", "title", "source_type", "body", "metadata", "status", "progress", "version",
-                  "embedding_model", "error", "created_at", "updated_at"]
-        read_only_fields = ["status", "progress", "version", "embedding_model", "error", "created_at", "updated_at"]
+        fields = ["id", "title", "source_type", "body", "metadata", "status", "progress", "chunks_done",
+                  "chunks_total", "version", "embedding_model", "error", "created_at", "updated_at"]
+        read_only_fields = ["status", "progress", "chunks_done", "chunks_total", "version", "embedding_model", "error",
+                            "created_at", "updated_at"]
 
 
 class DocumentWriteSerializer(serializers.Serializer):
@@ -37,3 +38,12 @@ class SearchHitSerializer(serializers.Serializer):
     source_type = serializers.CharField()
     text = serializers.CharField()
     similarity = serializers.FloatField()
+
+
+class CacheStatsSerializer(serializers.Serializer):
+    hits = serializers.IntegerField()
+    misses = serializers.IntegerField()
+    hit_rate = serializers.FloatField(allow_null=True)
+    average_call_usd = serializers.DecimalField(max_digits=14, decimal_places=8)
+    saved_usd = serializers.DecimalField(max_digits=14, decimal_places=4)
+    saved_clp = serializers.DecimalField(max_digits=16, decimal_places=0)

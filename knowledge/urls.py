@@ -8,5 +8,5 @@ urlpatterns = [
     path("documents/<int:document_id>/", apis.DocumentDetailApi.as_view(), name="api_kb_document"),
     path("search/", apis.SearchApi.as_view(), name="api_kb_search"),
     path("reembed/", apis.ReembedApi.as_view(), name="api_kb_reembed"),
-    path("cache/", apis.CacheStatsApi.as_view(), name="api_kb_cache"),
+    path("cache-stats/", apis.CacheStatsApi.as_view(), name="api_kb_cache"),
 ]

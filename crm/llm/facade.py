@@ -98,7 +98,7 @@ def _attempt(
         latency_ms = _elapsed_ms(started)
         error = _describe(exc)
         logger.warning("LLM provider %s failed: %s", provider.name, error)
-        _record(
+        llm_call_record(
             broker=broker,
             lead_id=lead_id,
             call_type=request["call_type"],
@@ -109,35 +109,44 @@ def _attempt(
             error=error,
         )
         return None
-    result = replace(
-        result,
-        latency_ms=_elapsed_ms(started),
-        fallback_used=fallback_used,
-        cost_usd=llm_cost_usd(
-            model=result.model,
-            input_tokens=result.input_tokens,
-            cached_tokens=result.cached_tokens,
-            output_tokens=result.output_tokens,
-        ),
-    )
-    _record(
+    call = llm_call_record(
         broker=broker,
         lead_id=lead_id,
         call_type=request["call_type"],
         provider=result.provider,
         model=result.model,
-        latency_ms=result.latency_ms,
+        latency_ms=_elapsed_ms(started),
         fallback_used=fallback_used,
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,
         cached_tokens=result.cached_tokens,
-        cost_usd=result.cost_usd,
     )
-    return result
+    return replace(result, latency_ms=call.latency_ms, fallback_used=fallback_used, cost_usd=call.cost_usd)
 
 
-def _record(*, broker: Broker, lead_id: int | None, call_type: CallType, **fields: Any) -> LLMCall:
-    return LLMCall.objects.create(broker=broker, lead_id=lead_id, call_type=call_type, **fields)
+def llm_call_record(
+    *,
+    broker: Broker,
+    call_type: str,
+    provider: str,
+    model: str,
+    latency_ms: int,
+    lead_id: int | None = None,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    cached_tokens: int = 0,
+    fallback_used: bool = False,
+    error: str = "",
+) -> LLMCall:
+    """One provider call's cost record (chat attempts here, embedding calls in `knowledge.embeddings`),
+    priced from `LLM_PRICES`."""
+    return LLMCall.objects.create(
+        broker=broker, lead_id=lead_id, call_type=call_type, provider=provider, model=model, latency_ms=latency_ms,
+        input_tokens=input_tokens, output_tokens=output_tokens, cached_tokens=cached_tokens,
+        fallback_used=fallback_used, error=error[:_ERROR_LENGTH],
+        cost_usd=llm_cost_usd(model=model, input_tokens=input_tokens, cached_tokens=cached_tokens,
+                              output_tokens=output_tokens),
+    )
 
 
 def _describe(exc: Exception) -> str:

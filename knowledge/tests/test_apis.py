@@ -35,7 +35,9 @@ def test_agents_read_and_search(agent, documents):
     assert hit["document_id"] == documents[0].id and hit["title"] == "Horario"
     filtered = agent.get("/api/v1/kb/search/", {"q": "¿A qué hora abren?", "source_type": "policy"})
     assert [h["document_id"] for h in filtered.json()["results"]] == [documents[1].id]
-    assert agent.get("/api/v1/kb/cache/").json() == {"hits": 0, "misses": 0}
+    assert agent.get("/api/v1/kb/cache-stats/").json() == {
+        "hits": 0, "misses": 0, "hit_rate": None, "average_call_usd": "0.00000000", "saved_usd": "0.0000",
+        "saved_clp": "0"}
 
 
 @pytest.mark.django_db

@@ -84,3 +84,34 @@ def test_a_failed_embedding_marks_the_document(openai_embeddings, broker_a):
             services.document_embed(document_id=document.id, version=document.version)
         document.refresh_from_db()
     assert (document.status, document.error) == ("failed", "openai HTTP 503")
+
+
+@pytest.mark.django_db
+def test_every_network_embedding_call_is_a_cost_record(openai_embeddings, broker_a, broker_b):
+    from decimal import Decimal
+
+    from brokers.models import LLMCall
+    from crm.tests.stubs import Reply
+
+    openai_embeddings.reply = Reply(input_tokens=5000)
+    with broker_a:
+        embedder_get().embed(["Horario de atención", "Subsidio DS1"])
+    openai_embeddings.fail(503)
+    with broker_a, pytest.raises(EmbeddingError):
+        embedder_get().embed(["hola"])
+    ok, failed = LLMCall.objects.filter(call_type="embedding").order_by("id")
+    assert (ok.broker, ok.provider, ok.model, ok.input_tokens, ok.error) == (
+        broker_a, "openai", "text-embedding-3-small", 5000, "")
+    assert ok.cost_usd == Decimal("0.0001")  # 5000 tokens at USD 0.02 per million
+    assert (failed.broker, failed.input_tokens, failed.error) == (broker_a, 0, "openai HTTP 503")
+    assert not LLMCall.objects.filter(broker=broker_b).exists()
+
+
+@pytest.mark.django_db
+def test_gemini_embedding_calls_are_recorded(gemini_embeddings, broker_a):
+    from brokers.models import LLMCall
+
+    with broker_a:
+        embedder_get().embed(["Horario de atención"])
+    call = LLMCall.objects.get(call_type="embedding")
+    assert (call.broker, call.provider, call.model, call.error) == (broker_a, "gemini", "text-embedding-004", "")

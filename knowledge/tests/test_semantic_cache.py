@@ -72,3 +72,32 @@ def test_every_knowledge_base_change_empties_the_cache(broker_a):
         cache_store(question=QUESTION, answer=ANSWER)
         services.document_delete(document=document)
         assert not CacheEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_savings_are_hits_times_the_brokerages_average_chat_call(api_client, broker_a, broker_b, agent_a, admin_b,
+                                                                  settings):
+    from decimal import Decimal
+
+    from brokers.models import LLMCall
+    from conftest import host_of
+
+    settings.LLM_USD_CLP = 1000
+    for cost in ("0.002", "0.004"):
+        LLMCall.objects.create(broker=broker_a, provider="openai", model="gpt-4o-mini", call_type="chat",
+                               cost_usd=Decimal(cost))
+    LLMCall.objects.create(broker=broker_a, provider="openai", model="gpt-4o-mini", call_type="chat", error="boom")
+    LLMCall.objects.create(broker=broker_a, provider="openai", model="text-embedding-3-small",
+                           call_type="embedding", cost_usd=Decimal("1"))
+    LLMCall.objects.create(broker=broker_b, provider="openai", model="gpt-4o", call_type="chat", cost_usd=Decimal("9"))
+    with broker_a:
+        cache_store(question=QUESTION, answer=ANSWER)
+        for _ in range(3):
+            cache_lookup(question=QUESTION)
+        cache_lookup(question="¿Aceptan mascotas en los edificios?")
+    stats = api_client(host_of(broker_a), agent_a).get("/api/v1/kb/cache-stats/").json()
+    assert stats == {"hits": 3, "misses": 1, "hit_rate": 0.75, "average_call_usd": "0.00300000",
+                     "saved_usd": "0.0090", "saved_clp": "9"}
+    other = api_client(host_of(broker_b), admin_b).get("/api/v1/kb/cache-stats/").json()
+    assert (other["hits"], other["saved_usd"]) == (0, "0.0000")
+    assert api_client(host_of(broker_a), admin_b).get("/api/v1/kb/cache-stats/").status_code in (401, 403)

@@ -70,7 +70,8 @@ def test_uploads_of_markdown_and_csv(broker_a):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("filename", "content", "code"), [
-    ("faq.pdf", b"%PDF", "unsupported_file"),
+    ("faq.pdf", b"%PDF", "invalid_pdf"),
+    ("faq.docx", b"PK", "unsupported_file"),
     ("faq.csv", b"a,b\n1,2\n", "invalid_csv"),
     ("faq.txt", "\xff".encode("latin-1"), "invalid_encoding"),
     ("faq.txt", b"  \n ", "empty_file"),
