@@ -48,6 +48,7 @@ TENANT_APPS = [
     "conversations",
     "knowledge",
     "appointments",
+    "properties",
     "campaigns",
     "templates",
     "voice",
