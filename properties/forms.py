@@ -42,7 +42,7 @@ class UnitForm(ApplicationErrorFormMixin, forms.Form):
 
     def clean_photo_urls(self) -> list[str]:
         urls = [line.strip() for line in self.cleaned_data["photo_urls"].splitlines() if line.strip()]
-        validate = forms.URLField(max_length=500)
+        validate = forms.URLField(max_length=500, assume_scheme="https")
         for url in urls:
             validate.clean(url)
         return urls

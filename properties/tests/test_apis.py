@@ -56,7 +56,7 @@ def test_bad_input_gets_the_error_body(api_client, broker_a, admin_a):
 
 
 def test_the_csv_import_endpoint_reports_bad_rows_and_imports_nothing(api_client, broker_a, admin_a, agent_a):
-    csv = "código;tipo;precio;estado\nOK-1;casa;3.000 UF;disponible\nBAD-1;casa;gratis;disponible\n".encode()
+    csv = "código;tipo;precio;comuna\nOK-1;casa;3.000 UF;Maipú\nBAD-1;casa;gratis;Maipú\n".encode()
     client = api_client(host_of(broker_a), admin_a)
     response = client.post("/api/v1/properties/units/import/", {"file": SimpleUploadedFile("u.csv", csv)},
                            format="multipart")
@@ -65,7 +65,7 @@ def test_the_csv_import_endpoint_reports_bad_rows_and_imports_nothing(api_client
         {"row": 3, "field": "price", "message": "Precio ilegible; usa por ejemplo 4.000 UF o $95.000.000."}]
     good = client.post("/api/v1/properties/units/import/",
                        {"file": SimpleUploadedFile("u.csv", csv.splitlines(keepends=True)[0] + b"OK-1;casa;3.000 UF;"
-                                                                                              b"disponible\n")},
+                                                                                              b"Maipu\n")},
                        format="multipart")
     assert good.status_code == 201 and good.json()["created"] == 1
     denied = api_client(host_of(broker_a), agent_a).post(
