@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from appointments import chat as visits
 from appointments.chat import VisitContext
+from crm.llm.types import ToolCall, ToolSpec
+from leads.models import Lead
+from properties import chat as catalog
+from properties.chat import CatalogRequest
 
 FIELD_QUESTIONS = {
     "name": "¿Con quién tengo el gusto?",
@@ -45,6 +50,18 @@ class TurnContext:
     handback_note: str = ""
     passages: list[str] = field(default_factory=list)
     visit: VisitContext | None = None  # set when a visit is on the table: the visit tools are offered
+    catalog: CatalogRequest | None = None  # set when the lead asks about stock: search_properties is offered
+
+
+def tools_offered(ctx: TurnContext) -> list[ToolSpec]:
+    """The tools the LLM may call this turn: the visit tools and the catalogue search, when relevant."""
+    return [*(visits.TOOLS if ctx.visit is not None else []), *(catalog.TOOLS if ctx.catalog is not None else [])]
+
+
+def tool_calls_run(*, lead: Lead, calls: list[ToolCall]) -> str:
+    """What the assistant's tool calls did (units found, slots, booking): the rest of the reply."""
+    return " ".join(filter(None, [catalog.tool_calls_run(lead=lead, calls=calls),
+                                  visits.tool_calls_run(lead=lead, calls=calls)]))
 
 
 def system_prompt(ctx: TurnContext) -> str:
@@ -66,6 +83,9 @@ def system_prompt(ctx: TurnContext) -> str:
                         "mostrarle horarios reales y book_visit para agendar el que elija.")
     elif ctx.calificacion in ("calificado", "potencial"):
         variable.append("El cliente califica: ofrécele agendar una visita con un ejecutivo.")
+    if ctx.catalog is not None:
+        variable.append("El cliente pregunta por propiedades: usa search_properties para mostrarle unidades "
+                        "disponibles reales del catálogo.")
     if ctx.handback_note:
         variable.append(f"Nota del ejecutivo: {ctx.handback_note}")
     if ctx.passages:

@@ -800,6 +800,13 @@ def _location_key(name: str) -> str:
 
 LOCATION_INDEX: dict[str, str] = {_location_key(name): name for name in COMUNAS}
 LOCATION_INDEX.update({_location_key(alias): name for alias, name in ALIASES.items()})
+
+
+def comuna_canonical(name: str) -> str | None:
+    """The canonical spelling of a comuna or city ("nunoa" → "Ñuñoa", "stgo" → "Santiago"); None if unknown."""
+    return LOCATION_INDEX.get(_location_key(name))
+
+
 MAX_LOCATION_WORDS = max(len(key.split()) for key in LOCATION_INDEX)
 LOCATION_FIRST_WORDS = frozenset(key.split()[0] for key in LOCATION_INDEX)
 LOCATION_CUE_WORDS = frozenset({"en", "de", "del", "a", "al", "por", "hacia", "cerca", "zona", "sector", "comuna",

@@ -28,6 +28,7 @@ from knowledge.semantic_cache import cache_lookup, cache_store
 from leads.models import Lead
 from leads.scoring import lead_rescore
 from leads.services import lead_update
+from properties.chat import catalog_request_get
 
 MAX_INPUT_CHARS = 2000
 LOCK_SECONDS = 120
@@ -195,6 +196,7 @@ def build_context(turn: Turn, *, learned: dict, handoff: bool, lead_config: Brok
         learned_now=learned, calificacion=turn.lead.calificacion, first_turn=first_turn, handoff=handoff,
         handback_note=turn.conversation.handback_note, passages=passages(turn, learned=learned),
         visit=visits.visit_context_get(lead=turn.lead),
+        catalog=catalog_request_get(lead=turn.lead, text=turn.text),
     )
 
 
@@ -220,19 +222,19 @@ def generate_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfi
     messages = [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(turn, chat.context_messages)]
     release_connection()
     result = llm_complete(broker=connection.tenant, messages=messages, call_type="chat", lead_id=turn.lead.id,
-                          tools=visits.TOOLS if ctx.visit is not None else None, context={"turn": ctx})
+                          tools=assistant.tools_offered(ctx) or None, context={"turn": ctx})
     text = result.text.strip()
-    if result.tool_calls:  # the visit tools: what they did (slots, booking) is the rest of the reply
-        text = " ".join(filter(None, [text, visits.tool_calls_run(lead=turn.lead, calls=result.tool_calls)]))
+    if result.tool_calls:  # what the tools did (units, slots, booking) is the rest of the reply
+        text = " ".join(filter(None, [text, assistant.tool_calls_run(lead=turn.lead, calls=result.tool_calls)]))
     return text or assistant.offline_reply(ctx)
 
 
 def cached_or_generated_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfig) -> str:
-    """A general question (a question mark, no lead data in the message, no visit on the table) is
+    """A general question (a question mark, no lead data, no visit on the table, not about stock) is
     looked up in the brokerage's semantic cache first. An answer is stored only when nothing
     personal was in the prompt (the lead's data, an agent's note) and no visit tool was offered.
     `variant` is what the rest of the reply depends on (greeting, next questions, calificación)."""
-    general = "?" in turn.text and not ctx.learned_now and ctx.visit is None
+    general = "?" in turn.text and not ctx.learned_now and ctx.visit is None and ctx.catalog is None
     if not general:
         return generate_reply(turn, ctx, chat)
     variant = f"{int(ctx.first_turn)}|{ctx.calificacion}|{','.join(ctx.missing[:2])}"

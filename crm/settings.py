@@ -47,6 +47,7 @@ TENANT_APPS = [
     "conversations",
     "knowledge",
     "appointments",
+    "properties",
     "campaigns",
     "templates",
     "voice",

@@ -12,12 +12,8 @@ task), which:
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first lead row 2.
 """
 
-import csv
-import io
 import json
-import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +29,7 @@ from django.utils import timezone
 
 from brokers.models import BrokerLeadConfig, User
 from conversations.extraction import extract_fields
+from crm.csvfiles import csv_decode, csv_header, csv_records, money_parse
 from crm.errors import ApplicationError
 from crm.realtime.broadcast import broadcast
 from crm.tenancy import enqueue_on_commit
@@ -73,8 +70,6 @@ DICOM_VALUES = {
     "has_debt": Lead.Dicom.HAS_DEBT, "si": Lead.Dicom.HAS_DEBT, "con deudas": Lead.Dicom.HAS_DEBT,
     "con deuda": Lead.Dicom.HAS_DEBT, "con dicom": Lead.Dicom.HAS_DEBT, "moroso": Lead.Dicom.HAS_DEBT,
 }
-_MONEY = re.compile(r"(?P<pre>\$|uf|clp)?\s*(?P<number>\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d{1,2})?)"
-                    r"\s*(?P<post>uf|clp|pesos)?")
 UF_RANGE = (Decimal(5), Decimal(200_000))
 CLP_BUDGET_RANGE = (Decimal(100_000), Decimal(100_000_000_000))
 AMOUNT_MAX = 10_000_000_000
@@ -94,28 +89,6 @@ def _fold(text: str) -> str:
 
 
 # --- reading the file --------------------------------------------------------------------------
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without Excel's BOM), else Windows-1252: what Excel in Spanish saves."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _delimiter(text: str) -> str:
-    """`;` (Excel with a Chilean locale), `,` or tab: whichever the header line has most of."""
-    header = text.split("\n", 1)[0]
-    return max((";", ",", "\t"), key=header.count)
-
-
-def _records(text: str) -> Iterator[list[str]]:
-    return csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-
-
-def _header(text: str) -> list[str]:
-    return [column.strip() for column in next(_records(text), [])]
 
 
 def _mapping_validate(mapping: Any, header: list[str]) -> dict[str, str]:
@@ -143,24 +116,8 @@ def _mapping_validate(mapping: Any, header: list[str]) -> dict[str, str]:
 # --- values ----------------------------------------------------------------------------------
 
 
-def _number(text: str) -> Decimal:
-    """'3.500' → 3500, '3.500,5' → 3500.5, '3500.50' → 3500.50 (dots group thousands, a comma is decimal)."""
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", text):
-        return Decimal(text.replace(".", "").replace(",", "."))
-    return Decimal(text.replace(",", "."))
-
-
-def _money(text: str) -> tuple[Decimal, str | None] | None:
-    """The amount and the currency written with it ('UF', 'CLP' or None) of a plain money cell."""
-    match = _MONEY.fullmatch(text.lower())
-    if match is None:
-        return None
-    unit = match["pre"] or match["post"]
-    return _number(match["number"]), None if unit is None else ("UF" if unit == "uf" else "CLP")
-
-
 def _budget(text: str) -> tuple[Decimal, str]:
-    parsed = _money(text)
+    parsed = money_parse(text)
     if parsed is None:  # '120 millones', 'UF 3.500 aprox': the assistant's extractor reads these
         said = extract_fields(f"presupuesto {text}").get("budget")
         if said is None:
@@ -176,7 +133,7 @@ def _budget(text: str) -> tuple[Decimal, str]:
 
 
 def _pesos(text: str) -> int:
-    parsed = _money(text)
+    parsed = money_parse(text)
     if parsed is not None and parsed[1] != "UF":
         amount = parsed[0]
     elif (income := extract_fields(f"gano {text}").get("monthly_income")) is not None:
@@ -296,7 +253,7 @@ def lead_import_progress(*, lead_import: LeadImport) -> ImportProgress:
 
 
 def _validate(lead_import: LeadImport, text: str) -> tuple[list[_Row], list[dict]]:
-    records = _records(text)
+    records = csv_records(text)
     header = [column.strip() for column in next(records, [])]
     columns = {target: header.index(column) for column, target in lead_import.mapping.items()}
     rows: list[_Row] = []
@@ -524,9 +481,9 @@ def lead_import_start(*, actor: User, file_name: str, data: bytes, mapping: Any)
     """Check the file and the mapping, store the import and queue its task once this commits."""
     if len(data) > MAX_FILE_BYTES:
         raise ApplicationError("El archivo supera los 20 MB.", code="file_too_large")
-    text = _decode(data)
-    header = _header(text)
-    total = sum(1 for _ in _records(text)) - 1
+    text = csv_decode(data)
+    header = csv_header(text)
+    total = sum(1 for _ in csv_records(text)) - 1
     if not any(header) or total < 1:
         raise ApplicationError("El archivo no tiene filas de leads.", code="invalid_file")
     if total > MAX_ROWS:

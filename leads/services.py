@@ -43,6 +43,13 @@ def budget_to_clp(*, amount: Decimal | float | None, currency: str) -> int | Non
     return int(Decimal(str(amount)) * rate)
 
 
+def clp_to_uf(amount: Decimal | int | None) -> Decimal | None:
+    """A CLP amount in UF (two decimals), with UF at the configured value (settings.UF_VALUE_CLP)."""
+    if amount is None:
+        return None
+    return (Decimal(str(amount)) / Decimal(str(settings.UF_VALUE_CLP))).quantize(Decimal("0.01"))
+
+
 def _fields_set(lead: Lead, data: dict[str, Any]) -> list[str]:
     """Put `data` on the lead; the names of the fields whose value changed."""
     unknown = set(data) - EDITABLE_FIELDS

@@ -1,5 +1,7 @@
 """Create (or bring back to a known state) the platform host and the demo brokerage. Idempotent."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,6 +9,21 @@ from brokers import services
 from brokers.models import Broker, BrokerChatConfig, User
 
 DEMO_PASSWORD = "demo1234"  # development only, see DESIGN §5
+DEMO_PROJECTS = [
+    {"name": "Parque Ñuñoa", "developer": "Inmobiliaria Andes", "comuna": "Ñuñoa", "address": "Av. Grecia 1200",
+     "subsidy_ds19": True, "description": "Edificio de 12 pisos a pasos del metro Estadio Nacional."},
+    {"name": "Condominio Los Robles", "developer": "Constructora Sur", "comuna": "La Florida",
+     "address": "Av. La Florida 9000", "subsidy_ds1": True, "description": "Casas con patio y áreas verdes."},
+]
+# (code, project, type, bedrooms, bathrooms, m², price UF, status, description)
+DEMO_UNITS = [
+    ("PN-502", "Parque Ñuñoa", "departamento", 2, 2, "58", 4000, "available", "Terraza con vista a la cordillera."),
+    ("PN-304", "Parque Ñuñoa", "departamento", 1, 1, "38", 3100, "available", "Orientación norte, para inversión."),
+    ("PN-1101", "Parque Ñuñoa", "departamento", 3, 2, "82", 5600, "reserved", "Piso alto, dos estacionamientos."),
+    ("LR-12", "Condominio Los Robles", "casa", 3, 2, "95", 4500, "available", "Patio de 60 m² y quincho."),
+    ("LR-07", "Condominio Los Robles", "casa", 4, 3, "120", 5900, "sold", "Esquina, con piscina."),
+    ("PV-21", None, "oficina", 0, 1, "45", 3800, "available", "Oficina cerca del metro Pedro de Valdivia."),
+]
 
 
 class Command(BaseCommand):
@@ -34,7 +51,26 @@ class Command(BaseCommand):
         chat.whatsapp_verify_token = "demo-verify-token"
         chat.whatsapp_app_secret = "demo-app-secret"
         chat.save()
-        self.stdout.write(self.style.SUCCESS("Demo brokerage ready: demo.%s" % settings.BASE_DOMAIN))
+        with demo:
+            self._catalogue()
+        self.stdout.write(self.style.SUCCESS(f"Demo brokerage ready: demo.{settings.BASE_DOMAIN}"))
+
+    def _catalogue(self) -> None:
+        """A few projects and units (one reserved, one sold: the assistant never offers those)."""
+        from properties import services as catalogue
+        from properties.models import Project, Unit
+
+        projects = {}
+        for data in DEMO_PROJECTS:
+            projects[data["name"]] = (Project.objects.filter(name=data["name"]).first()
+                                      or catalogue.project_create(data=data))
+        for code, project, kind, bedrooms, bathrooms, area, price, status, text in DEMO_UNITS:
+            if Unit.objects.filter(code=code).exists():
+                continue
+            catalogue.unit_create(data={
+                "code": code, "project": projects.get(project), "property_type": kind, "bedrooms": bedrooms,
+                "bathrooms": bathrooms, "area_m2": Decimal(area), "price": Decimal(price), "price_currency": "UF",
+                "status": status, "description": text, "comuna": "" if project else "Providencia"})
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true")
