@@ -255,6 +255,12 @@ def release_connection() -> None:
         connection.close()
 
 
+def announce_typing(turn: Turn) -> None:
+    """Open dashboards show "escribiendo…" in this chat while the reply is being written; the
+    reply's own `ai_response` event clears it (and the page gives up on its own after a while)."""
+    broadcast("typing", {"conversation_id": turn.conversation.id, "lead_id": turn.lead.id})
+
+
 def run_turn(*, message_id: int) -> Message | None:
     lead_id = lead_to_lock(message_id)
     if lead_id is None:
@@ -274,6 +280,7 @@ def run_turn(*, message_id: int) -> Message | None:
                 hand_off(turn)
             ctx = build_context(turn, learned=learned, handoff=handoff, lead_config=configs.lead,
                                 prompt=configs.prompt)
+            announce_typing(turn)
         text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, configs.chat)
         with transaction.atomic():
             reply = services.reply_create(inbound=turn.message, text=text)

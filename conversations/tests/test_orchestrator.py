@@ -4,6 +4,7 @@ import pytest
 
 from conversations import orchestrator
 from conversations.models import Conversation, Message
+from crm.realtime.groups import broker_group
 from crm.redis import redis_client
 from leads.models import Lead
 
@@ -94,3 +95,20 @@ def test_waiting_for_a_busy_lead_gives_the_database_connection_back(conversation
         finally:
             lock.release()
     assert released == [True]
+
+
+@pytest.mark.django_db
+def test_dashboards_see_the_assistant_typing_before_its_reply(conversation, broker_a, monkeypatch,
+                                                             django_capture_on_commit_callbacks):
+    published = []
+    monkeypatch.setattr("crm.realtime.broadcast.publisher.publish",
+                        lambda groups, message: published.append((groups, message["payload"])))
+    with broker_a, django_capture_on_commit_callbacks(execute=True):
+        inbound = add_message(conversation, "hola, busco depto en Ñuñoa", external_id="typing-1")
+        orchestrator.run_turn(message_id=inbound.id)
+    events = [payload["event"] for _, payload in published]
+    assert "typing" in events and "ai_response" in events
+    assert events.index("typing") < events.index("ai_response")
+    groups, typing = published[events.index("typing")]
+    assert typing["data"] == {"conversation_id": conversation.id, "lead_id": conversation.lead_id}
+    assert groups == [broker_group(broker_a.id)]  # this brokerage's dashboards only

@@ -114,7 +114,20 @@
   }
 
   // --- events -----------------------------------------------------------------------------
+  // --- "el asistente está escribiendo…" -----------------------------------------------------
+  var typing = document.getElementById("chat-typing");
+  var TYPING_GIVES_UP_MS = 30000; // a turn that fails sends no reply event: do not type forever
+  var typingTimer = null;
+
+  function showTyping(shown) {
+    if (!typing) return;
+    typing.hidden = !shown;
+    clearTimeout(typingTimer);
+    if (shown) typingTimer = setTimeout(function () { typing.hidden = true; }, TYPING_GIVES_UP_MS);
+  }
+
   function onMessage(data, ts) {
+    if (data.conversation_id === openId() && data.sender !== "lead") showTyping(false);
     var row = rowOf(data.conversation_id);
     if (row) touchRow(row, data, ts); else insertRow(data.conversation_id);
     if (data.conversation_id !== openId()) return;
@@ -125,6 +138,7 @@
   if (chat) document.addEventListener("crm:connected", syncChat);
   on("new_message", onMessage);
   on("ai_response", onMessage);
+  on("typing", function (data) { if (data.conversation_id === openId()) showTyping(true); });
 
   // A receipt may overtake the bubble it belongs to: apply it once pending fetches are done.
   on("message_status", function (data) { loading.then(function () { applyStatus(data); }); });

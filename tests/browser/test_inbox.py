@@ -110,9 +110,20 @@ def test_messages_arrive_live_then_the_admin_takes_over_replies_and_hands_back(
     wait_until_live(page)
     page.evaluate("window.sameDocument = true")
 
+    # "escribiendo…" shows on the typing event (dispatched here as app.js would, so it cannot be missed)
+    # and the assistant's real reply clears it.
+    typing = page.locator("#chat-typing")
+    expect(typing).to_be_hidden()
+    page.evaluate("""id => document.dispatchEvent(new CustomEvent("crm:typing",
+        {detail: {data: {conversation_id: id}, ts: new Date().toISOString()}}))""",
+                  int(page.locator("#chat").get_attribute("data-conversation-id")))
+    expect(typing).to_have_text("El asistente está escribiendo…")
+    screenshot(page, "inbox-typing")
+
     lead_writes(live_server_url, brokerage.slug, 990002, "Mi presupuesto es de 4.000 UF")
     expect(bubbles(page, "lead").last).to_contain_text("Mi presupuesto es de 4.000 UF", timeout=LIVE_MS)
     expect(bubbles(page, "assistant")).to_have_count(2, timeout=LIVE_MS)
+    expect(typing).to_be_hidden()
     expect(bubbles(page, "assistant").last.locator(".msg-status")).to_have_text("Enviado", timeout=LIVE_MS)
     expect(row.locator(".unread-count")).to_be_hidden()  # it is open: read as it arrives
     expect(page.locator(".lead-panel")).to_contain_text("4.000 UF", timeout=LIVE_MS)  # what the assistant learnt
