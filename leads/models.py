@@ -97,8 +97,10 @@ class Lead(TimeStampedModel):
     stage_entered_at = models.DateTimeField(_("en la etapa desde"), default=timezone.now)
     calificacion = models.CharField(_("calificación"), max_length=16, choices=Calificacion.choices, blank=True)
     # Users live in the public schema (on every tenant's search_path): a join works, a constraint cannot.
+    # Indexed by lead_assigned_idx and lead_agent_board_idx (both lead with it), not on its own.
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("ejecutivo"), null=True, blank=True,
-                                    on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+                                    on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                                    db_index=False)
     tags = ArrayField(models.CharField(max_length=40), verbose_name=_("etiquetas"), default=list, blank=True)
     notes = models.TextField(_("notas"), blank=True)
     source = models.CharField(_("origen"), max_length=60, blank=True)
@@ -133,6 +135,9 @@ class Lead(TimeStampedModel):
             models.Index(fields=["status", "-created_at"], condition=ACTIVE, name="lead_status_idx"),
             models.Index(fields=["-lead_score", "-id"], condition=ACTIVE, name="lead_score_order_idx"),
             models.Index(fields=["assigned_to", "-created_at"], condition=ACTIVE, name="lead_assigned_idx"),
+            # An agent's board: counts per stage and each stage's best leads, from the index alone.
+            models.Index(fields=["assigned_to", "pipeline_stage", "-lead_score", "id"], condition=ACTIVE,
+                         name="lead_agent_board_idx"),
             models.Index(fields=["channel", "-created_at"], condition=ACTIVE, name="lead_channel_idx"),
             models.Index(fields=["calificacion", "-created_at"], condition=ACTIVE, name="lead_calificacion_idx"),
             models.Index(fields=["dicom_status_index", "-created_at"], condition=ACTIVE, name="lead_dicom_idx"),
