@@ -221,3 +221,11 @@ def test_notes_on_own_leads_only_for_agents(admin, agent, two_leads):
     assert admin.post(f"{URL}{bruno.id}/notes/", {"text": ""}, format="json").status_code == 400
     kinds = [entry["kind"] for entry in admin.get(f"{URL}{ana.id}/activities/").json()["results"]]
     assert kinds[0] == "note"
+
+
+def test_the_schema_describes_the_capped_count(page_client, broker_a):
+    schema = page_client(host_of(broker_a)).get("/api/schema/?format=json").json()
+    listing = schema["paths"]["/api/v1/leads/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    page = schema["components"]["schemas"][listing["$ref"].rsplit("/", 1)[-1]]
+    assert {"count", "count_capped", "next", "previous", "results"} <= set(page["properties"])
+    assert page["properties"]["count_capped"]["type"] == "boolean"
