@@ -203,17 +203,22 @@ def lead_rescore_all(*, config: BrokerLeadConfig, batch_size: int = 2000, now: d
 
     Memory stays at one batch whatever the number of leads; each batch is written by one statement
     (so it commits on its own): an interrupted pass keeps its progress and a rerun converges to the
-    same scores. Only leads whose score, status or breakdown moved are written.
+    same scores. Only leads whose score, status or breakdown moved are written. When a tenth or more
+    of them moved, the table is analysed again: the list's plans (score ranges, temperatures) choose
+    their index from these statistics, which a pass over every lead has just made stale.
     """
     now = now or timezone.now()
     dicom_by_index = {dicom_index(status): status for status in (Lead.Dicom.CLEAN, Lead.Dicom.HAS_DEBT)}
     leads = Lead.objects.filter(is_deleted=False).order_by("id").annotate(
         income_token=Cast("monthly_income_encrypted", TextField()),
         debt_token=Cast("debt_amount_encrypted", TextField()))
-    last_id, seen = 0, 0
+    last_id, seen, written = 0, 0, 0
     while True:
         batch = list(leads.filter(id__gt=last_id).values_list(*SCORING_COLUMNS)[:batch_size])
         if not batch:
+            if written and written * 10 >= seen:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {Lead._meta.db_table}")
             return seen
         changed = []
         for row in batch:
@@ -228,5 +233,5 @@ def lead_rescore_all(*, config: BrokerLeadConfig, batch_size: int = 2000, now: d
                 changed.append({"id": lead.id, "previous": lead.lead_score, "score": result.score,
                                 "status": result.status, "breakdown": result.breakdown})
         _scores_write(changed, reason="nightly")
-        seen += len(batch)
+        seen, written = seen + len(batch), written + len(changed)
         last_id = batch[-1][0]
