@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from brokers.middleware import forget_hosts
@@ -20,6 +22,11 @@ from brokers.models import Broker, User
 
 ROOT = Path(__file__).resolve().parent
 PASSWORD = "clave-segura-2026"
+
+# Property tests check what is computed, never how fast: on a loaded 2-core machine neither the
+# per-example deadline nor the "input generation too slow" health check may fail a run.
+hypothesis_settings.register_profile("corredora", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("corredora")
 
 
 @dataclass(frozen=True)

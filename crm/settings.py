@@ -195,6 +195,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"webchat": env("WEBCHAT_RATE", default="30/min")},
 }
+# Long lists (leads) count at most this many rows; past it they say "more than" (crm/api/pagination.py).
+LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=1_000)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=30)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from brokers.permissions import IsBrokerAdmin, IsBrokerUser
 from brokers.selectors import user_get
-from crm.api.pagination import PageNumberPagination
+from crm.api.pagination import CappedPageNumberPagination, PageNumberPagination
 from crm.errors import ApplicationError
 from leads import exports, imports, selectors, services
 from leads.models import Lead, LeadImport
@@ -36,19 +36,22 @@ def lead_or_404(request, lead_id: int) -> Lead:
     return lead
 
 
-def paginated(request, view: APIView, queryset, serializer_class) -> Response:
-    paginator = PageNumberPagination()
+def paginated(request, view: APIView, queryset, serializer_class, *,
+              paginator_class: type[PageNumberPagination] = PageNumberPagination) -> Response:
+    paginator = paginator_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class LeadListCreateApi(APIView):
+    pagination_class = CappedPageNumberPagination  # what the schema describes
+
     @extend_schema(parameters=[LeadFilterSerializer], responses=LeadSerializer(many=True))
     def get(self, request):
         filters = LeadFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         return paginated(request, self, selectors.lead_list(user=request.user, filters=filters.validated_data),
-                         LeadSerializer)
+                         LeadSerializer, paginator_class=CappedPageNumberPagination)
 
     @extend_schema(request=LeadInputSerializer, responses={201: LeadSerializer})
     def post(self, request):

@@ -21,6 +21,17 @@ e164_validator = RegexValidator(r"^\+[1-9]\d{7,14}$", _("Usa el formato internac
 ACTIVE = Q(is_deleted=False)
 
 
+class PhoneTrigrams(models.Func):
+    """The three-character pieces of a phone number (SQL function `lead_phone_trigrams`, migration 0006).
+
+    pg_trgm is not available on the embedded PostgreSQL; a GIN index over these arrays finds the
+    numbers holding every piece of a typed fragment, which `LIKE '%fragment%'` then confirms.
+    """
+
+    function = "lead_phone_trigrams"
+    output_field = ArrayField(models.TextField())
+
+
 def dicom_index(status: str) -> str:
     """A keyed digest of a DICOM status, so the list can filter on it while the column stays encrypted.
 
@@ -86,8 +97,10 @@ class Lead(TimeStampedModel):
     stage_entered_at = models.DateTimeField(_("en la etapa desde"), default=timezone.now)
     calificacion = models.CharField(_("calificación"), max_length=16, choices=Calificacion.choices, blank=True)
     # Users live in the public schema (on every tenant's search_path): a join works, a constraint cannot.
+    # Indexed by lead_assigned_idx and lead_agent_board_idx (both lead with it), not on its own.
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("ejecutivo"), null=True, blank=True,
-                                    on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+                                    on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+                                    db_index=False)
     tags = ArrayField(models.CharField(max_length=40), verbose_name=_("etiquetas"), default=list, blank=True)
     notes = models.TextField(_("notas"), blank=True)
     source = models.CharField(_("origen"), max_length=60, blank=True)
@@ -120,8 +133,11 @@ class Lead(TimeStampedModel):
             models.Index(fields=["pipeline_stage", "-created_at"], condition=ACTIVE, name="lead_stage_idx"),
             models.Index(fields=["pipeline_stage", "-lead_score", "id"], condition=ACTIVE, name="lead_board_idx"),
             models.Index(fields=["status", "-created_at"], condition=ACTIVE, name="lead_status_idx"),
-            models.Index(fields=["-lead_score", "id"], condition=ACTIVE, name="lead_score_idx"),
+            models.Index(fields=["-lead_score", "-id"], condition=ACTIVE, name="lead_score_order_idx"),
             models.Index(fields=["assigned_to", "-created_at"], condition=ACTIVE, name="lead_assigned_idx"),
+            # An agent's board: counts per stage and each stage's best leads, from the index alone.
+            models.Index(fields=["assigned_to", "pipeline_stage", "-lead_score", "id"], condition=ACTIVE,
+                         name="lead_agent_board_idx"),
             models.Index(fields=["channel", "-created_at"], condition=ACTIVE, name="lead_channel_idx"),
             models.Index(fields=["calificacion", "-created_at"], condition=ACTIVE, name="lead_calificacion_idx"),
             models.Index(fields=["dicom_status_index", "-created_at"], condition=ACTIVE, name="lead_dicom_idx"),
@@ -129,6 +145,7 @@ class Lead(TimeStampedModel):
             GinIndex(fields=["search_vector"], condition=ACTIVE, name="lead_search_idx"),
             models.Index(fields=["email"], opclasses=["varchar_pattern_ops"], condition=ACTIVE,
                          name="lead_email_prefix_idx"),
+            GinIndex(PhoneTrigrams("phone"), condition=ACTIVE, name="lead_phone_trigram_idx"),
         ]
 
     def __str__(self) -> str:

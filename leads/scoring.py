@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, transaction
@@ -64,11 +65,12 @@ FIELD_PRESENT: dict[str, Callable[[Lead], bool]] = {
     "property_type": lambda lead: bool(lead.property_type),
     "bedrooms": lambda lead: lead.bedrooms is not None,
 }
-# The columns the nightly pass loads. DICOM comes from its keyed index (no decryption: the status has
-# two values); the debt, which only counts with debts, is read as raw text and decrypted only then.
-SCORING_FIELDS = ["id", "name", "phone", "email", "location", "budget_amount", "monthly_income_encrypted",
-                  "dicom_status_index", "property_type", "bedrooms", "messages_count", "last_contacted_at",
-                  "created_at", "pipeline_stage", "opted_out", "lead_score", "status", "score_breakdown"]
+# The columns the nightly pass reads, as plain rows (no model instances, no decrypting converters).
+# DICOM comes from its keyed index (no decryption: the status has two values); income and debt are
+# read as raw tokens, the debt decrypted only when it counts (with debts).
+SCORING_COLUMNS = ["id", "name", "phone", "email", "location", "budget_amount", "dicom_status_index", "property_type",
+                   "bedrooms", "messages_count", "last_contacted_at", "created_at", "pipeline_stage", "opted_out",
+                   "lead_score", "status", "score_breakdown", "income_token", "debt_token"]
 
 
 @dataclass(frozen=True)
@@ -201,26 +203,35 @@ def lead_rescore_all(*, config: BrokerLeadConfig, batch_size: int = 2000, now: d
 
     Memory stays at one batch whatever the number of leads; each batch is written by one statement
     (so it commits on its own): an interrupted pass keeps its progress and a rerun converges to the
-    same scores. Only leads whose score, status or breakdown moved are written.
+    same scores. Only leads whose score, status or breakdown moved are written. When a tenth or more
+    of them moved, the table is analysed again: the list's plans (score ranges, temperatures) choose
+    their index from these statistics, which a pass over every lead has just made stale.
     """
     now = now or timezone.now()
     dicom_by_index = {dicom_index(status): status for status in (Lead.Dicom.CLEAN, Lead.Dicom.HAS_DEBT)}
-    last_id, seen = 0, 0
+    leads = Lead.objects.filter(is_deleted=False).order_by("id").annotate(
+        income_token=Cast("monthly_income_encrypted", TextField()),
+        debt_token=Cast("debt_amount_encrypted", TextField()))
+    last_id, seen, written = 0, 0, 0
     while True:
-        batch = list(Lead.objects.filter(is_deleted=False, id__gt=last_id).order_by("id").only(*SCORING_FIELDS)
-                     .annotate(debt_token=Cast("debt_amount_encrypted", TextField()))[:batch_size])
+        batch = list(leads.filter(id__gt=last_id).values_list(*SCORING_COLUMNS)[:batch_size])
         if not batch:
+            if written and written * 10 >= seen:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {Lead._meta.db_table}")
             return seen
         changed = []
-        for lead in batch:
-            # Plaintext on the (deferred) encrypted attributes, which is what loading them would give.
-            lead.dicom_status_encrypted = dicom_by_index.get(lead.dicom_status_index, "")
-            has_debt = lead.dicom_status_encrypted == Lead.Dicom.HAS_DEBT and lead.debt_token
-            lead.debt_amount_encrypted = decrypt(lead.debt_token) if has_debt else ""
+        for row in batch:
+            # What lead_score_compute reads of a Lead, plaintext where the model's properties would decrypt.
+            lead = SimpleNamespace(**dict(zip(SCORING_COLUMNS, row, strict=True)))
+            lead.dicom_status = dicom_by_index.get(lead.dicom_status_index, "")
+            lead.monthly_income = int(decrypt(lead.income_token)) if lead.income_token else None
+            has_debt = lead.dicom_status == Lead.Dicom.HAS_DEBT and lead.debt_token
+            lead.debt_amount = int(decrypt(lead.debt_token)) if has_debt else None
             result = lead_score_compute(lead=lead, config=config, now=now)
             if not _unchanged(lead, result):
                 changed.append({"id": lead.id, "previous": lead.lead_score, "score": result.score,
                                 "status": result.status, "breakdown": result.breakdown})
         _scores_write(changed, reason="nightly")
-        seen += len(batch)
-        last_id = batch[-1].id
+        seen, written = seen + len(batch), written + len(changed)
+        last_id = batch[-1][0]

@@ -1,7 +1,6 @@
 """The lead pages: the filtered list with bulk assignment, and one lead's file (edit, move, assign, merge, note)."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from brokers.selectors import user_list
 from brokers.views import admin_required, broker_required
 from conversations.selectors import chat_messages
+from crm.api.pagination import CappedPaginator
 from crm.errors import ApplicationError
 from leads import selectors, services
 from leads.forms import AssignForm, BulkAssignForm, LeadForm, MergeForm, NoteForm, StageMoveForm
@@ -76,7 +76,7 @@ def lead_list(request):
     query = LeadFilterSerializer(data=given)
     filters = query.validated_data if query.is_valid() else {}
     given.pop("page", None)
-    page = Paginator(selectors.lead_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
+    page = CappedPaginator(selectors.lead_list(user=request.user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page"))
     return render(request, "leads/list.html", {
         "page": page, "filter_errors": query.errors, "filtered": bool(filters.keys() - {"ordering"}),

@@ -84,6 +84,9 @@ def test_list_filters_and_search(admin, two_leads, agent_a):
         f"created_from={today}&created_to={today}": ["Ana Pérez", "Bruno Díaz"],
         "search=ana": ["Ana Pérez"], "search=Pér": ["Ana Pérez"], "search=díaz bru": ["Bruno Díaz"],
         "search=9 3333": ["Bruno Díaz"], "search=+5691111": ["Ana Pérez"], "search=bruno@ex": ["Bruno Díaz"],
+        # Any part of the number, through the index of its three-digit pieces: the middle, the end, three digits.
+        "search=1112 22": ["Ana Pérez"], "search=4444": ["Bruno Díaz"], "search=333": ["Bruno Díaz"],
+        "search=569": ["Ana Pérez", "Bruno Díaz"], "search=2223": [],
         "search=zapato": [],
     }
     for query, expected in cases.items():
@@ -94,11 +97,24 @@ def test_list_ordering_pagination_and_bad_filters(admin, two_leads):
     assert names(admin.get(f"{URL}?ordering=lead_score")) == ["Bruno Díaz", "Ana Pérez"]
     assert names(admin.get(f"{URL}?ordering=-lead_score")) == ["Ana Pérez", "Bruno Díaz"]
     page = admin.get(f"{URL}?page_size=1&ordering=name").json()
-    assert set(page) == {"count", "next", "previous", "results"}
-    assert (page["count"], len(page["results"]), page["previous"]) == (2, 1, None) and page["next"]
+    assert set(page) == {"count", "count_capped", "next", "previous", "results"}
+    assert (page["count"], page["count_capped"], len(page["results"]), page["previous"]) == (2, False, 1, None)
+    assert page["next"]
     for bad in ("stage=nope", "score_min=101", "ordering=password", "created_from=ayer"):
         response = admin.get(f"{URL}?{bad}")
         assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error", bad
+
+
+def test_the_count_stops_at_the_cap_and_says_so(admin, agent, two_leads, settings):
+    """Past LIST_COUNT_CAP the list says "at least this many" instead of counting every match."""
+    settings.LIST_COUNT_CAP = 1
+    page = admin.get(f"{URL}?ordering=name").json()
+    assert (page["count"], page["count_capped"], page["next"]) == (1, True, None)
+    assert [lead["name"] for lead in page["results"]] == ["Ana Pérez"]  # the pages end at the cap
+    mine = agent.get(URL).json()  # the agent's one lead: exactly the cap, nothing more
+    assert (mine["count"], mine["count_capped"]) == (1, False)
+    settings.LIST_COUNT_CAP = 2
+    assert (admin.get(URL).json()["count"], admin.get(URL).json()["count_capped"]) == (2, False)
 
 
 def test_agent_updates_own_lead_and_the_score_follows(agent, two_leads, broker_a):
@@ -205,3 +221,11 @@ def test_notes_on_own_leads_only_for_agents(admin, agent, two_leads):
     assert admin.post(f"{URL}{bruno.id}/notes/", {"text": ""}, format="json").status_code == 400
     kinds = [entry["kind"] for entry in admin.get(f"{URL}{ana.id}/activities/").json()["results"]]
     assert kinds[0] == "note"
+
+
+def test_the_schema_describes_the_capped_count(page_client, broker_a):
+    schema = page_client(host_of(broker_a)).get("/api/schema/?format=json").json()
+    listing = schema["paths"]["/api/v1/leads/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    page = schema["components"]["schemas"][listing["$ref"].rsplit("/", 1)[-1]]
+    assert {"count", "count_capped", "next", "previous", "results"} <= set(page["properties"])
+    assert page["properties"]["count_capped"]["type"] == "boolean"

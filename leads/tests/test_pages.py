@@ -113,6 +113,15 @@ def test_list_paginates(admin, broker_a):
     assert 'href="?ordering=-lead_score&amp;page=2"' in first.content.decode()
 
 
+def test_past_the_count_cap_the_list_says_more_than(admin, three_leads, settings):
+    settings.LIST_COUNT_CAP = 2
+    response = admin.get(f"{LIST}?ordering=name")
+    assert listed(response) == ["Ana Pérez", "Bruno Díaz"]
+    assert "Más de 2 leads (se listan los primeros 2; acota con los filtros o la búsqueda)" in response.content.decode()
+    settings.LIST_COUNT_CAP = 3
+    assert "3 leads" in admin.get(LIST).content.decode()
+
+
 def test_agent_sees_only_own_leads_and_cannot_bulk_assign(agent, three_leads):
     ana, bruno, _ = three_leads
     response = agent.get(LIST)

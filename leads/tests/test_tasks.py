@@ -22,6 +22,7 @@ def test_nightly_pass_rescores_in_batches_never_all_at_once(broker_a):
         lead_selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "leads_lead" in q["sql"]]
         assert len(lead_selects) == 4  # 2 + 2 + 1 + the empty one that ends the pass
         assert all("LIMIT 2" in sql for sql in lead_selects)
+        assert [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")] == ["ANALYZE leads_lead"]  # all moved
         for lead in leads:
             lead.refresh_from_db()
             assert lead.score_breakdown["penalties"] == -10
@@ -37,7 +38,7 @@ def test_nightly_pass_is_idempotent(broker_a):
         lead_rescore_all(config=config_of(broker_a), now=now)
         with CaptureQueriesContext(connection) as queries:
             lead_rescore_all(config=config_of(broker_a), now=now)
-        assert not [q for q in queries if q["sql"].startswith("UPDATE")]
+        assert not [q for q in queries if q["sql"].startswith(("UPDATE", "ANALYZE"))]
 
 
 def test_beat_task_fans_out_one_task_per_brokerage_schema(broker_a, broker_b, monkeypatch):
