@@ -136,7 +136,7 @@ def slots_between(*, first_day: date, last_day: date, appointment_type: str, boo
                   exclude_appointment_id: int | None = None) -> list[Slot]:
     """Free slots on the local days first_day..last_day starting at or after `earliest`.
 
-    Five queries: people, availability, blocks, appointments, busy times read from Google Calendar
+    Six queries: people, availability, blocks, appointments, busy times read from Google Calendar
     (`ExternalBusy`, as fresh as the last sync); the rest is arithmetic in memory.
     """
     tz = ZoneInfo(booking.time_zone)

@@ -1,5 +1,6 @@
 """Create (or bring back to a known state) the platform host and the demo brokerage. Idempotent."""
 
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         chat.save()
         with demo:
             self._catalogue()
+            self._visiting_hours()
         self.stdout.write(self.style.SUCCESS(f"Demo brokerage ready: demo.{settings.BASE_DOMAIN}"))
 
     def _catalogue(self) -> None:
@@ -71,6 +73,18 @@ class Command(BaseCommand):
                 "code": code, "project": projects.get(project), "property_type": kind, "bedrooms": bedrooms,
                 "bathrooms": bathrooms, "area_m2": Decimal(area), "price": Decimal(price), "price_currency": "UF",
                 "status": status, "description": text, "comuna": "" if project else "Providencia"})
+
+    def _visiting_hours(self) -> None:
+        """Brokerage-wide visiting hours on weekdays, so the assistant can offer real slots in the demo."""
+        from appointments import services as agenda
+        from appointments.models import Availability
+
+        if Availability.objects.exists():
+            return
+        for weekday in range(5):
+            for start, end in ((time(10), time(13)), (time(15), time(18))):
+                agenda.availability_create(data={"agent": None, "weekday": weekday, "start_time": start,
+                                                  "end_time": end, "appointment_type": "property_visit"})
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true")
