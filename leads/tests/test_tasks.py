@@ -1,9 +1,12 @@
+import uuid
 from datetime import timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from brokers import services as broker_services
+from conftest import PASSWORD
 from leads import tasks
 from leads.models import Lead, LeadActivity
 from leads.scoring import lead_rescore_all, lead_score_compute
@@ -73,3 +76,20 @@ def test_nightly_pass_scores_dicom_and_debt_like_the_single_rescore(broker_a):
             assert (stored.lead_score, stored.score_breakdown) == (expected.score, expected.breakdown)
         financial = [Lead.objects.get(pk=lead.pk).score_breakdown["financial"] for lead in leads]
         assert financial == [25, 5, 0, 5]
+
+
+def test_the_beat_pass_outside_a_transaction_vacuums_what_it_rewrote(cast, django_db_blocker):
+    """As the worker runs it (autocommit): VACUUM (ANALYZE), so the board's counts stay index-only."""
+    with django_db_blocker.unblock():
+        slug = f"vac{uuid.uuid4().hex[:6]}"
+        broker = broker_services.broker_register(name="Corredora Vacuum", slug=slug, admin_email=f"a@{slug}.cl",
+                                                 admin_name="Admin", password=PASSWORD)
+        with broker:
+            for number in range(3):
+                lead_make(name=f"Lead {number}")
+            Lead.objects.update(created_at=timezone.now() - timedelta(days=20), lead_score=50)
+            assert not connection.in_atomic_block
+            with CaptureQueriesContext(connection) as queries:
+                lead_rescore_all(config=config_of(broker))
+            assert set(Lead.objects.values_list("lead_score", flat=True)) == {0}
+        assert [q["sql"] for q in queries if "ANALYZE" in q["sql"]] == ["VACUUM (ANALYZE) leads_lead"]
