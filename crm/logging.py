@@ -12,7 +12,8 @@ _context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("log_cont
 
 _REDACTIONS = [
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
-    (re.compile(r"\+?\d[\d\s-]{7,}\d"), "<number>"),
+    # Not inside a longer token: ids such as Celery's task UUIDs stay readable in the logs.
+    (re.compile(r"(?<![\w-])\+?\d[\d\s-]{7,}\d(?![\w-])"), "<number>"),
     (re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+|secret[\"'=:\s]+|password[\"'=:\s]+|key[\"'=:\s]+)[^\s,\"']+"), r"\1<redacted>"),
 ]
 

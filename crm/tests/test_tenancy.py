@@ -123,8 +123,15 @@ def test_log_lines_are_json_with_context_and_without_personal_data():
     assert "juan.perez" not in line["message"] and "8765" not in line["message"] and "abc123" not in line["message"]
 
 
-def test_redact_keeps_ordinary_text():
+def test_redact_keeps_ordinary_text_and_ids():
     assert redact("lead moved to perfilamiento") == "lead moved to perfilamiento"
+    task = "Task properties.units_embed[7f01234f-5678-4f66-af60-36b911c57094] succeeded in 6.1234567s"
+    assert redact(task) == task
+
+
+@pytest.mark.parametrize("phone", ["+56 9 8765 4321", "+56987654321", "9-8765-4321", "(tel: 987654321)"])
+def test_redact_hides_phone_numbers_however_written(phone):
+    assert "8765" not in redact(f"lead wrote {phone}, call back")
 
 
 @pytest.mark.django_db
