@@ -12,7 +12,8 @@ CHROMIUM := /usr/bin/chromium
 run: install ## migrate, seed the demo brokerage, serve web + worker + beat
 	$(PY) -m crm.devstack run
 
-test: install browser ## the whole test suite on the project's own PostgreSQL and Redis
+test: install browser ## lint, then the whole test suite on the project's own PostgreSQL and Redis
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m crm.devstack exec --redis test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install ## benchmarks: print numbers, assert nothing

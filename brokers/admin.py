@@ -117,7 +117,8 @@ class UserAdmin(DjangoUserAdmin):
         (_("Datos"), {"fields": ["name", "role", "broker"]}),
         (_("Acceso"), {"fields": ["is_active", "is_staff", "is_superuser", "last_login", "date_joined"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "role", "broker", "password1", "password2"]})]
+    add_fieldsets = [(None, {"classes": ["wide"],
+                             "fields": ["email", "name", "role", "broker", "password1", "password2"]})]
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = []
 

@@ -59,7 +59,8 @@ class BrokerJWTAuthentication(JWTAuthentication):
             return None
         user, token = result
         if token.get(BROKER_CLAIM) != user.broker_id or not user_allowed_on_tenant(user, current_tenant(request)):
-            raise exceptions.AuthenticationFailed("Este token no es válido para esta corredora.", code="token_not_valid")
+            raise exceptions.AuthenticationFailed("Este token no es válido para esta corredora.",
+                                                  code="token_not_valid")
         return user, token
 
     def get_user(self, validated_token):

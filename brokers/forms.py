@@ -55,7 +55,8 @@ class LoginForm(forms.Form):
 class UserCreateForm(ApplicationErrorFormMixin, forms.Form):
     name = forms.CharField(label=_("Nombre"), max_length=120)
     email = forms.EmailField(label=_("Correo"))
-    role = forms.ChoiceField(label=_("Rol"), choices=[(User.Role.AGENT, _("Agente")), (User.Role.ADMIN, _("Administrador"))])
+    role = forms.ChoiceField(label=_("Rol"),
+                             choices=[(User.Role.AGENT, _("Agente")), (User.Role.ADMIN, _("Administrador"))])
     password = forms.CharField(label=_("Contraseña inicial"), widget=forms.PasswordInput, strip=False)
 
 
@@ -146,10 +147,12 @@ class ChatConfigForm(SecretFieldsFormMixin, forms.ModelForm):
         self.initial["webchat_allowed_origins"] = "\n".join(self.instance.webchat_allowed_origins or [])
 
     def clean_webchat_allowed_origins(self):
-        origins = [line.strip().rstrip("/") for line in self.cleaned_data["webchat_allowed_origins"].splitlines() if line.strip()]
+        lines = self.cleaned_data["webchat_allowed_origins"].splitlines()
+        origins = [line.strip().rstrip("/") for line in lines if line.strip()]
         bad = [o for o in origins if not o.startswith(("http://", "https://"))]
         if bad:
-            raise forms.ValidationError(_("Cada origen debe empezar con http:// o https://: %(bad)s") % {"bad": ", ".join(bad)})
+            raise forms.ValidationError(
+                _("Cada origen debe empezar con http:// o https://: %(bad)s") % {"bad": ", ".join(bad)})
         return origins
 
 

@@ -103,7 +103,8 @@ class ChatConfigSerializer(MaskedSecretsMixin, serializers.ModelSerializer):
         }
 
     def validate_webchat_allowed_origins(self, value):
-        if not isinstance(value, list) or not all(isinstance(o, str) and o.startswith(("http://", "https://")) for o in value):
+        web_origin = ("http://", "https://")
+        if not isinstance(value, list) or not all(isinstance(o, str) and o.startswith(web_origin) for o in value):
             raise serializers.ValidationError("Indica una lista de orígenes como https://www.micorredora.cl.")
         return value
 

@@ -41,7 +41,8 @@ def platform_ensure() -> Broker:
 def broker_slug_check(*, slug: str) -> None:
     if slug in RESERVED_SLUGS:
         raise ApplicationError("Ese subdominio está reservado.", code="slug_reserved", details={"slug": [slug]})
-    if Broker.objects.filter(slug=slug).exists() or Domain.objects.filter(domain=f"{slug}.{settings.BASE_DOMAIN}").exists():
+    host = f"{slug}.{settings.BASE_DOMAIN}"
+    if Broker.objects.filter(slug=slug).exists() or Domain.objects.filter(domain=host).exists():
         raise ApplicationError(
             "Ya existe una corredora con ese subdominio. Elige otro.", code="slug_taken", details={"slug": [slug]}
         )

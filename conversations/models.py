@@ -112,3 +112,6 @@ class DeadLetter(models.Model):
     class Meta:
         verbose_name = _("mensaje fallido")
         verbose_name_plural = _("mensajes fallidos")
+
+    def __str__(self) -> str:
+        return f"{self.task} · {self.message_id}"

@@ -12,7 +12,6 @@ from leads.selectors import lead_score_histogram, lead_visible
 from pipeline.models import Stage
 from pipeline.selectors import pipeline_stage_counts
 
-
 ACTIVE_CONVERSATION_DAYS = 7
 
 

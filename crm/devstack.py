@@ -175,7 +175,8 @@ def cmd_run(port: int) -> int:
         manage(env, "seed_demo")
         base = env.get("BASE_DOMAIN", "localhost")
         log("Corredora CRM is starting:")
-        log(f"  dashboard   http://demo.{base}:{port}/   admin@demo.cl / demo1234 (ADMIN), agente@demo.cl / demo1234 (AGENT)")
+        log(f"  dashboard   http://demo.{base}:{port}/   "
+            "admin@demo.cl / demo1234 (ADMIN), agente@demo.cl / demo1234 (AGENT)")
         log(f"  sign-up     http://{base}:{port}/registro/")
         log(f"  platform    http://{base}:{port}/admin/   root@corredora.local / demo1234")
         log(f"  API docs    http://demo.{base}:{port}/api/docs/")

@@ -14,7 +14,8 @@ _REDACTIONS = [
     (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "<email>"),
     # Not inside a longer token: ids such as Celery's task UUIDs stay readable in the logs.
     (re.compile(r"(?<![\w-])\+?\d[\d\s-]{7,}\d(?![\w-])"), "<number>"),
-    (re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+|secret[\"'=:\s]+|password[\"'=:\s]+|key[\"'=:\s]+)[^\s,\"']+"), r"\1<redacted>"),
+    (re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+|secret[\"'=:\s]+|password[\"'=:\s]+|key[\"'=:\s]+)[^\s,\"']+"),
+     r"\1<redacted>"),
 ]
 
 

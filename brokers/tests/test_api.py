@@ -161,7 +161,8 @@ def test_chat_credentials_are_encrypted_and_never_shown_back(cast, broker_a, adm
 def test_config_api_reads_and_writes_the_hosts_brokerage_only(cast, admin_a, admin_b, api_client):
     api_client("beta.localhost", admin_b).patch("/api/broker/config/", {"prompt": {"assistant_name": "Beto"}},
                                                 format="json")
-    assert api_client("alfa.localhost", admin_a).get("/api/broker/config/").json()["prompt"]["assistant_name"] == "Sofía"
+    config = api_client("alfa.localhost", admin_a).get("/api/broker/config/").json()
+    assert config["prompt"]["assistant_name"] == "Sofía"
     assert api_client("beta.localhost", admin_b).get("/api/broker/config/").json()["prompt"]["assistant_name"] == "Beto"
 
 

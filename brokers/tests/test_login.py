@@ -47,7 +47,8 @@ def test_superadmin_uses_admin_on_platform_host_only(cast, page_client):
     response = platform.post("/admin/login/?next=/admin/", {"username": "root@corredora.local", "password": PASSWORD})
     assert response.status_code == 302
     assert platform.get("/admin/brokers/broker/").status_code == 200
-    assert "Correo o contraseña incorrectos." in login(page_client("alfa.localhost"), "root@corredora.local").content.decode()
+    response = login(page_client("alfa.localhost"), "root@corredora.local")
+    assert "Correo o contraseña incorrectos." in response.content.decode()
 
 
 @pytest.mark.django_db

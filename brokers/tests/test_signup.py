@@ -82,6 +82,7 @@ def test_signup_page_only_exists_on_the_platform_host(cast, page_client):
 
 @pytest.mark.django_db
 def test_demo_password_is_refused_by_the_password_policy(cast, page_client):
-    response = page_client("localhost").post("/registro/", {**SIGNUP, "password": "demo1234", "password_confirm": "demo1234"})
+    response = page_client("localhost").post("/registro/",
+                                             {**SIGNUP, "password": "demo1234", "password_confirm": "demo1234"})
     assert response.context["form"].errors["password"]
     assert PASSWORD  # the cast's password passes the policy (it was created through the same service)

@@ -47,7 +47,8 @@ def _message_content(message: dict) -> tuple[str, str, dict]:
         return "location", label, location
     if kind in MEDIA_KINDS:
         media = message.get(kind, {})
-        return kind, media.get("caption", ""), {"media_id": media.get("id", ""), "mime_type": media.get("mime_type", "")}
+        attachment = {"media_id": media.get("id", ""), "mime_type": media.get("mime_type", "")}
+        return kind, media.get("caption", ""), attachment
     return kind, "", {}
 
 

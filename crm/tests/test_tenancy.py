@@ -77,7 +77,8 @@ async def test_websocket_joins_only_its_own_brokerage_and_receives_its_events(ca
     assert ok_a and ok_b
 
     envelope = {"event": "lead_updated", "data": {"id": 1}, "ts": "2026-11-28T10:00:00-03:00"}
-    await get_channel_layer().group_send(broker_group(cast.broker_a_id), {"type": "dashboard.event", "payload": envelope})
+    await get_channel_layer().group_send(broker_group(cast.broker_a_id),
+                                         {"type": "dashboard.event", "payload": envelope})
 
     assert await ws_a.receive_json_from(timeout=5) == envelope
     assert await ws_b.receive_nothing(timeout=0.5)
