@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
+from brokers import services as broker_services
+from brokers.models import BrokerLeadConfig, User
 from conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -41,3 +43,15 @@ def log_in(page: Page, brokerage: str, email: str, password: str = PASSWORD) -> 
     page.get_by_label("Correo").fill(email)
     page.get_by_label("Contraseña").fill(password)
     page.get_by_role("button", name="Entrar").click()
+
+
+def brokerage_with_agent(*, prefix: str, name: str):
+    """A new brokerage (call it inside `django_db_blocker.unblock()`): its ADMIN Daniela Rojas and an
+    AGENT Pablo Vera. Returns (broker, admin, agent, lead config)."""
+    slug = unique(prefix)
+    broker = broker_services.broker_register(name=name, slug=slug, admin_email=f"admin@{slug}.cl",
+                                             admin_name="Daniela Rojas", password=PASSWORD)
+    admin = User.objects.get(email=f"admin@{slug}.cl")
+    agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
+                                     broker=broker)
+    return broker, admin, agent, BrokerLeadConfig.objects.get(broker=broker)

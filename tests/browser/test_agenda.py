@@ -15,11 +15,8 @@ from playwright.sync_api import Page, expect
 
 from appointments import services as agenda
 from appointments.models import Appointment, Availability, BookingSettings
-from brokers import services as broker_services
-from brokers.models import BrokerLeadConfig, User
-from conftest import PASSWORD
 from leads import services as lead_services
-from tests.browser.support import log_in, origin, screenshot, unique
+from tests.browser.support import brokerage_with_agent, log_in, origin, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +32,7 @@ def at(hour: int) -> datetime:
 def brokerage(cast, django_db_blocker):
     """An ADMIN, an AGENT with weekday hours 09–18, leads, and two visits on DAY at 10:00 and 12:00."""
     with django_db_blocker.unblock():
-        slug = unique("agenda-")
-        broker = broker_services.broker_register(name="Propiedades Andes", slug=slug, admin_email=f"admin@{slug}.cl",
-                                                 admin_name="Daniela Rojas", password=PASSWORD)
-        admin = User.objects.get(email=f"admin@{slug}.cl")
-        agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
-                                         broker=broker)
-        config = BrokerLeadConfig.objects.get(broker=broker)
+        broker, admin, agent, config = brokerage_with_agent(prefix="agenda-", name="Propiedades Andes")
         with broker:
             BookingSettings.objects.update_or_create(pk=1, defaults={"office_address": "Av. Apoquindo 4500"})
             for weekday in range(7):

@@ -13,11 +13,8 @@ from playwright.sync_api import expect
 
 from appointments import services as agenda
 from appointments.tests.factories import every_day
-from brokers import services as broker_services
-from brokers.models import BrokerLeadConfig, User
-from conftest import PASSWORD
 from leads import services as lead_services
-from tests.browser.support import log_in, origin, screenshot, unique
+from tests.browser.support import brokerage_with_agent, log_in, origin, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -28,13 +25,7 @@ DAY = (datetime.now(SCL) + timedelta(days=3)).date()
 @pytest.fixture(scope="module")
 def brokerage(cast, django_db_blocker):
     with django_db_blocker.unblock():
-        slug = unique("gcal-")
-        broker = broker_services.broker_register(name="Propiedades Maipo", slug=slug, admin_email=f"admin@{slug}.cl",
-                                                 admin_name="Daniela Rojas", password=PASSWORD)
-        admin = User.objects.get(email=f"admin@{slug}.cl")
-        agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
-                                         broker=broker)
-        config = BrokerLeadConfig.objects.get(broker=broker)
+        broker, admin, agent, config = brokerage_with_agent(prefix="gcal-", name="Propiedades Maipo")
         with broker:
             every_day(time(9), time(18))
             lead = lead_services.lead_create(actor=admin, data={"name": "Valentina Rojas"}, config=config)
