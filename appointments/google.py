@@ -14,6 +14,8 @@ import httpx2 as httpx
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
+from crm.http import http_client
+
 SCOPE = "https://www.googleapis.com/auth/calendar"
 
 
@@ -44,7 +46,7 @@ def authorization_url(*, state: str, redirect_uri: str) -> str:
 
 def _send(method: str, url: str, **kwargs: Any) -> httpx.Response:
     try:
-        return httpx.request(method, url, timeout=settings.GOOGLE_HTTP_TIMEOUT, **kwargs)
+        return http_client().request(method, url, timeout=settings.GOOGLE_HTTP_TIMEOUT, **kwargs)
     except httpx.HTTPError as exc:
         raise GoogleError(f"Google unreachable: {type(exc).__name__}", retryable=True) from exc
 

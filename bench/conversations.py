@@ -34,6 +34,7 @@ REPLY_RATE, REPLY_MESSAGES = 5, 100  # webhook -> reply stored: sends per second
 WARM_UP_MESSAGES = 5  # answered before the measured ones (the worker's first turns set up its clients)
 CONVERSATIONS, ROUNDS, LLM_DELAY = 100, 2, 1.0
 WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "64")
+PARTS = os.environ.get("BENCH_PARTS", "1234")  # which parts to run, e.g. BENCH_PARTS=4 while working on one
 
 
 def free_port() -> int:
@@ -302,7 +303,15 @@ def bench_reply_latency(base: str, broker) -> None:
 # --- 4. slow LLM throughput -----------------------------------------------------------------------
 
 
-def bench_throughput(base: str, slug: str, telegram_stub, worker: subprocess.Popen) -> None:
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """User + system CPU time of a process and its children so far."""
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children(recursive=True)])
+
+
+def bench_throughput(base: str, slug: str, telegram_stub, worker: subprocess.Popen, web: subprocess.Popen) -> None:
     import httpx2 as httpx
 
     print(f"\n4. Throughput: {CONVERSATIONS} concurrent conversations, {LLM_DELAY:.0f} s LLM, worker "
@@ -317,6 +326,7 @@ def bench_throughput(base: str, slug: str, telegram_stub, worker: subprocess.Pop
                    if r["path"].endswith("/sendMessage") and int(r["json"]["chat_id"]) in chats)
 
     total = CONVERSATIONS * ROUNDS
+    cpu_before = {"worker": cpu_seconds(worker), "web server": cpu_seconds(web)}
     started = time.perf_counter()
     failed: Counter = Counter()
     with httpx.Client(**client_options("localhost", 1)) as client:
@@ -339,6 +349,9 @@ def bench_throughput(base: str, slug: str, telegram_stub, worker: subprocess.Pop
     row("webhook posts refused or failed", f"{sum(failed.values())} " + str(dict(failed)) if failed else "0")
     row("turns completed", f"{done} of {total} in {elapsed:.1f} s")
     row("turns per second", f"{done / elapsed:.1f} turns/s", "target: ≥ 50; replaced system: 1.5")
+    for name, process in (("worker", worker), ("web server", web)):
+        spent = cpu_seconds(process) - cpu_before[name]
+        row(f"  {name} CPU per turn", f"{1000 * spent / max(done, 1):.1f} ms ({spent:.1f} s in all)")
     row("worker memory (RSS, all processes)", f"{rss_mb(worker):.0f} MB", "target: ≤ 250 MB")
 
 
@@ -371,17 +384,21 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         print(f"Conversation benchmark ({os.cpu_count()} cores), database {DATABASE}")
         try:
-            bench_acks(base, broker.slug)
-            row("web server memory (RSS)", f"{rss_mb(web):.0f} MB", "target: ≤ 200 MB")
+            if "1" in PARTS:
+                bench_acks(base, broker.slug)
+                row("web server memory (RSS)", f"{rss_mb(web):.0f} MB", "target: ≤ 200 MB")
             from crm.celery import app
 
             app.control.purge()  # the ack phase queued thousands of turns nobody needs
-            bench_turn(broker)
+            if "2" in PARTS:
+                bench_turn(broker)
             worker = start_worker(env, log_dir)
             try:
-                bench_reply_latency(base, broker)
+                if "3" in PARTS:
+                    bench_reply_latency(base, broker)
                 openai_stub.reply = Reply(text="¡Perfecto! ¿En qué comuna buscas?", delay=LLM_DELAY)
-                bench_throughput(base, broker.slug, telegram_stub, worker)
+                if "4" in PARTS:
+                    bench_throughput(base, broker.slug, telegram_stub, worker, web)
             finally:
                 stop(worker)
         finally:

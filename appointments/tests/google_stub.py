@@ -25,9 +25,11 @@ import secrets
 import threading
 from collections import defaultdict
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from crm.tests.stubs import StubServer
 
 CLIENT_ID = "stub-client.apps.googleusercontent.com"
 CLIENT_SECRET = "stub-client-secret"
@@ -94,8 +96,7 @@ class GoogleStub:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = StubServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- where it listens --------------------------------------------------------------

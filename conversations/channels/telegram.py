@@ -4,6 +4,7 @@ import httpx2 as httpx
 from django.conf import settings
 
 from conversations.channels.base import ChannelNotConfigured, ChannelSendError, InboundMessage
+from crm.http import http_client
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -43,7 +44,7 @@ def _call(token: str, method: str, payload: dict) -> dict:
         raise ChannelNotConfigured("telegram")
     url = f"{settings.TELEGRAM_API_BASE}/bot{token}/{method}"
     try:
-        response = httpx.post(url, json=payload, timeout=settings.CHANNEL_HTTP_TIMEOUT)
+        response = http_client().post(url, json=payload, timeout=settings.CHANNEL_HTTP_TIMEOUT)
     except httpx.HTTPError as exc:
         raise ChannelSendError(f"Telegram unreachable: {type(exc).__name__}") from exc
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}

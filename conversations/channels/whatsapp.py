@@ -7,6 +7,7 @@ import httpx2 as httpx
 from django.conf import settings
 
 from conversations.channels.base import ChannelNotConfigured, ChannelSendError, InboundMessage, StatusUpdate
+from crm.http import http_client
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # Graph API error codes that mean "outside the 24-hour customer-service window: use a template".
@@ -83,7 +84,7 @@ def send_text(*, phone_number_id: str, access_token: str, to: str, text: str) ->
     payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
                "text": {"preview_url": False, "body": text}}
     try:
-        response = httpx.post(url, json=payload, headers={"Authorization": f"Bearer {access_token}"},
+        response = http_client().post(url, json=payload, headers={"Authorization": f"Bearer {access_token}"},
                               timeout=settings.CHANNEL_HTTP_TIMEOUT)
     except httpx.HTTPError as exc:
         raise ChannelSendError(f"WhatsApp unreachable: {type(exc).__name__}") from exc

@@ -35,6 +35,16 @@ from typing import Any
 import numpy as np
 
 
+class StubServer(ThreadingHTTPServer):
+    """The stubs' threaded HTTP server. Its listen backlog takes a worker's burst of new connections:
+    at the default (5) the kernel drops the connects beyond it and each client retries a second
+    later, which a slow-LLM benchmark then reports as the server's latency."""
+
+    request_queue_size = 256
+    daemon_threads = True
+    block_on_close = False
+
+
 @dataclass(frozen=True)
 class Reply:
     """What the stub answers: text and/or tool calls (name, arguments), token usage, or an HTTP error."""
@@ -67,9 +77,7 @@ class LLMStub:
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._released = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
+        self._server = StubServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- configuration ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 """LLM providers behind the facade, and how to get the one a name refers to."""
 
+import threading
 from functools import lru_cache
 
 from django.conf import settings
@@ -9,15 +10,21 @@ from crm.llm.providers.openai_provider import OpenAIProvider
 from crm.llm.types import LLMProvider
 
 NETWORK_PROVIDERS = ("openai", "gemini")
+# lru_cache does not stop threads that miss together from each building a client (a TLS context
+# each): a worker's threads all start their first turn at once.
+_building = threading.Lock()
 
 
 def network_provider_get(name: str) -> LLMProvider | None:
     """The network provider called `name` as configured now, or None when it has no API key."""
     timeout, retries = settings.LLM_TIMEOUT_SECONDS, settings.LLM_MAX_RETRIES
-    if name == "openai" and settings.OPENAI_API_KEY:
-        return _openai(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_MODEL, timeout, retries)
-    if name == "gemini" and settings.GEMINI_API_KEY:
-        return _gemini(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GEMINI_MODEL, timeout, retries)
+    with _building:
+        if name == "openai" and settings.OPENAI_API_KEY:
+            return _openai(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_MODEL, timeout,
+                           retries)
+        if name == "gemini" and settings.GEMINI_API_KEY:
+            return _gemini(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL, settings.GEMINI_MODEL, timeout,
+                           retries)
     return None
 
 
