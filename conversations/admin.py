@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from conversations.models import Conversation, DeadLetter, Message
+from conversations.models import Conversation, DeadLetter, InboundEvent, Message
 from crm.tenant_admin import tenant_admin_site
 
 
@@ -47,3 +47,19 @@ class DeadLetterAdmin(admin.ModelAdmin):
     list_display = ["created_at", "task", "message", "attempts", "resolved"]
     list_filter = ["task", "resolved"]
     readonly_fields = ["message", "task", "error", "attempts", "created_at"]
+
+
+@admin.register(InboundEvent, site=tenant_admin_site)
+class InboundEventAdmin(admin.ModelAdmin):
+    """Webhook deliveries as they arrived: read-only (what the channel sent is a record, not a draft)."""
+
+    list_display = ["received_at", "channel", "external_id", "processed_at"]
+    list_filter = ["channel", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["external_id"]
+    readonly_fields = [f.name for f in InboundEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

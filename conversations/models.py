@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import TimeStampedModel
@@ -97,6 +98,34 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.sender}: {self.text[:40]}"
+
+
+class InboundEvent(models.Model):
+    """One webhook delivery exactly as the channel sent it, stored before the webhook answers 200.
+
+    Storing it is the whole acknowledgement (one INSERT); the worker turns it into messages and
+    receipts (`conversations.intake.event_process`). A redelivery hits the unique constraint and is
+    a no-op: Telegram's `update_id`, WhatsApp's body digest.
+    """
+
+    channel = models.CharField(_("canal"), max_length=16, choices=Channel.choices)
+    external_id = models.CharField(_("id de la entrega"), max_length=128)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(_("recibido"), db_default=Now())
+    processed_at = models.DateTimeField(_("procesado"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("entrega de webhook")
+        verbose_name_plural = _("entregas de webhook")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="inboundevent_unique_delivery"),
+        ]
+        indexes = [
+            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="inboundevent_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.external_id}"
 
 
 class DeadLetter(models.Model):

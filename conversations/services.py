@@ -48,8 +48,8 @@ def _conversation_for(*, channel: str, inbound: InboundMessage) -> Conversation:
 
 
 @transaction.atomic
-def message_receive(*, channel: str, inbound: InboundMessage) -> Message | None:
-    """Store one inbound message and queue its turn once the row is committed.
+def message_receive(*, channel: str, inbound: InboundMessage, queue_turn: bool = True) -> Message | None:
+    """Store one inbound message and (unless the caller runs it itself) queue its turn once committed.
 
     Returns None when this (channel, external_id) is already stored: a redelivery is a no-op. The
     unique constraint decides (no look-up first: the webhook's every statement counts); a redelivery
@@ -72,10 +72,10 @@ def message_receive(*, channel: str, inbound: InboundMessage) -> Message | None:
     Lead.objects.filter(pk=conversation.lead_id).update(messages_count=F("messages_count") + 1,
                                                          last_contacted_at=now)
     _announce_message(message, conversation)
+    if queue_turn:
+        from conversations.tasks import process_inbound
 
-    from conversations.tasks import process_inbound
-
-    enqueue_on_commit(process_inbound, message.id)
+        enqueue_on_commit(process_inbound, message.id)
     return message
 
 

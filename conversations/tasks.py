@@ -4,7 +4,7 @@ retried with back-off; what finally fails becomes a DeadLetter the brokerage's A
 from celery import shared_task
 from django.db import transaction
 
-from conversations import delivery, orchestrator
+from conversations import delivery, intake, orchestrator
 from conversations.models import DeadLetter, Message
 from crm.tenancy import for_each_brokerage
 
@@ -29,6 +29,23 @@ def _retry_or_bury(task, message_id: int, exc: Exception):
         _dead_letter(task, message_id, exc)
         return None
     raise task.retry(exc=exc, countdown=RETRY_BACKOFF_SECONDS[retries])
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=len(RETRY_BACKOFF_SECONDS),
+             name="conversations.process_event")
+def process_event(self, event_id: int) -> None:
+    """A stored webhook delivery: its messages and receipts, then each new message's turn, right here
+    (one task per delivery, not two). A turn that cannot run now gets a task of its own."""
+    try:
+        message_ids = intake.event_process(event_id=event_id)
+    except Exception as exc:  # noqa: BLE001 — retried; the stored event is also swept up later
+        countdown = RETRY_BACKOFF_SECONDS[min(self.request.retries, len(RETRY_BACKOFF_SECONDS) - 1)]
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    for message_id in message_ids:
+        try:
+            orchestrator.run_turn(message_id=message_id)
+        except Exception:  # noqa: BLE001 — TurnBusy or a failure: its own task waits, retries, dead-letters
+            process_inbound.apply_async((message_id,), countdown=1)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=len(RETRY_BACKOFF_SECONDS),
@@ -61,4 +78,4 @@ def requeue_stale_all() -> int:
 @shared_task(name="conversations.requeue_stale", ignore_result=True)
 def requeue_stale() -> int:
     """Safety net for a queue that was unreachable at commit time: stored work is never stranded."""
-    return delivery.stale_requeue()
+    return intake.stale_events_requeue() + delivery.stale_requeue()

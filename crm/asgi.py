@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django (tenant routing by host), WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django (tenant routing by host) except the channel webhooks' POSTs
+(conversations.webhook_asgi), WebSockets through Channels."""
 
 import os
 
@@ -12,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from conversations.webhook_asgi import WebhookFastPath  # noqa: E402
 from crm.realtime.consumers import DashboardConsumer  # noqa: E402
 from crm.realtime.middleware import TenantFromHostMiddleware  # noqa: E402
 
@@ -20,7 +22,7 @@ websocket_urlpatterns = [
 ]
 
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    "http": WebhookFastPath(django_asgi_app),  # channel webhooks skip Django's request handling
     "websocket": AllowedHostsOriginValidator(
         TenantFromHostMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
     ),

@@ -220,6 +220,7 @@ TELEGRAM_API_BASE = env("TELEGRAM_API_BASE", default="https://api.telegram.org")
 WHATSAPP_API_BASE = env("WHATSAPP_API_BASE", default="https://graph.facebook.com/v21.0")
 CHANNEL_HTTP_TIMEOUT = env.float("CHANNEL_HTTP_TIMEOUT", default=10.0)
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+WEBHOOK_THREADS = env.int("WEBHOOK_THREADS", default=4)  # per server process: deliveries stored side by side
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")  # https://corredora.example, for setWebhook
 
 # --- Google Calendar (optional, per agent) ---------------------------------------------

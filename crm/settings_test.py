@@ -11,3 +11,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 LOGIN_THROTTLE = {"per_account": 5, "per_ip": 20, "window_seconds": 60}
 # Parallel test runs on one machine (several developers' checkouts) each need their own database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}  # noqa: F405
+# Nothing in a test reaches the internet: a channel no test pointed at its stub refuses at once.
+TELEGRAM_API_BASE = env("TELEGRAM_API_BASE", default="http://127.0.0.1:9")  # noqa: F405
+WHATSAPP_API_BASE = env("WHATSAPP_API_BASE", default="http://127.0.0.1:9")  # noqa: F405

@@ -5,6 +5,7 @@ import hmac
 import json
 
 import pytest
+from django.test import TestCase
 
 from brokers.models import BrokerChatConfig
 from conversations.models import Message
@@ -26,10 +27,21 @@ def channels(broker_a, broker_b):
         config.save()
 
 
+@pytest.fixture(autouse=True)
+def _worker_inline(eager_tasks):
+    """The worker's half (a stored delivery becoming messages and a turn) runs inline: see `posted`."""
+
+
+def posted(send):
+    """Post as the channel would, then run what the commit queued (the delivery's processing)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return send()
+
+
 def post_telegram(client, payload, *, slug="alfa", secret=TG_SECRET):
     headers = {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": secret} if secret is not None else {}
-    return client.post(f"/webhooks/telegram/{slug}/", data=json.dumps(payload), content_type="application/json",
-                       **headers)
+    return posted(lambda: client.post(f"/webhooks/telegram/{slug}/", data=json.dumps(payload),
+                                      content_type="application/json", **headers))
 
 
 def signed(body: bytes, secret: str) -> str:
@@ -39,12 +51,13 @@ def signed(body: bytes, secret: str) -> str:
 def post_whatsapp(client, payload, *, secret=WA_SECRET_A, raw: bytes | None = None):
     body = raw if raw is not None else json.dumps(payload).encode()
     headers = {"HTTP_X_HUB_SIGNATURE_256": signed(body, secret)} if secret else {}
-    return client.post("/webhooks/whatsapp/", data=body, content_type="application/json", **headers)
+    return posted(lambda: client.post("/webhooks/whatsapp/", data=body, content_type="application/json", **headers))
 
 
 def messages_in(broker):
+    """What the lead sent, as stored in `broker` (the assistant's replies left out)."""
     with broker:
-        return list(Message.objects.values_list("channel", "external_id", "text"))
+        return list(Message.objects.filter(direction="in").values_list("channel", "external_id", "text"))
 
 
 @pytest.mark.django_db
@@ -174,7 +187,7 @@ def test_whatsapp_interactive_location_and_audio_are_stored_not_dropped(channels
     payload = whatsapp_payload(WA_NUMBER_A, messages=messages, wa_id="56911111111")
     assert post_whatsapp(page_client("localhost"), payload).json()["stored"] == 4
     with broker_a:
-        stored = {m.external_id: m for m in Message.objects.all()}
+        stored = {m.external_id: m for m in Message.objects.filter(direction="in")}
     assert stored["wamid.B1"].text == "Sí, agendar" and stored["wamid.B1"].attachment == {"reply_id": "visit_yes"}
     assert stored["wamid.L1"].text == "Martes 10:00"
     assert stored["wamid.G1"].kind == "location" and stored["wamid.G1"].attachment["latitude"] == -33.45
