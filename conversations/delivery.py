@@ -46,7 +46,7 @@ def _set_status(message: Message, status: str, *, external_id: str = "", error: 
                                  "status": status})
 
 
-def message_deliver(*, message_id: int) -> None:
+def message_deliver(*, message_id: int, config: BrokerChatConfig | None = None) -> None:
     """Send one stored outbound message. Already sent → nothing. No credentials → outbox.
     Outside WhatsApp's window → needs a template. A transient failure is recorded on the message,
     then raised as RetryableSendError so the task tries again later."""
@@ -56,7 +56,7 @@ def message_deliver(*, message_id: int) -> None:
                    .filter(pk=message_id, direction=Message.Direction.OUT).first())
         if message is None or message.status in DONE:
             return
-        config = BrokerChatConfig.objects.get(broker_id=connection.tenant.id)
+        config = config or BrokerChatConfig.objects.get(broker_id=connection.tenant.id)
         message.attempts += 1
         try:
             external_id = _send(message, config)
@@ -75,6 +75,18 @@ def message_deliver(*, message_id: int) -> None:
             _set_status(message, Message.Status.SENT, external_id=external_id)
     if transient_error:
         raise RetryableSendError(transient_error)
+
+
+def deliver_now(*, message_id: int, config: BrokerChatConfig) -> None:
+    """Send a just-stored reply from the worker thread that wrote it (no second task per turn; the
+    turn's own chat settings); a transient failure leaves it to `send_outbound`'s retries, a crash
+    before this to the sweep."""
+    try:
+        message_deliver(message_id=message_id, config=config)
+    except RetryableSendError:
+        from conversations.tasks import RETRY_BACKOFF_SECONDS, send_outbound
+
+        send_outbound.apply_async((message_id,), countdown=RETRY_BACKOFF_SECONDS[0])
 
 
 def stale_requeue(*, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -133,9 +133,9 @@ def whatsapp_accept(*, signature: str, body: bytes) -> Answer:
 
 
 @transaction.atomic
-def event_process(*, event_id: int) -> list[int]:
-    """Turn one stored delivery (current brokerage) into messages and receipts; the ids of the new
-    inbound messages, whose turns are still to run. Done once: a processed event is skipped."""
+def event_process(*, event_id: int) -> list[tuple[int, int]]:
+    """Turn one stored delivery (current brokerage) into messages and receipts; (message id, lead id)
+    of each new inbound message, whose turn is still to run. Done once: a processed event is skipped."""
     event = InboundEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
     if event is None:
         return []
@@ -155,7 +155,7 @@ def event_process(*, event_id: int) -> list[int]:
         services.status_apply(channel=event.channel, update=update)
     event.processed_at = timezone.now()
     event.save(update_fields=["processed_at"])
-    return [message.id for message in received]
+    return [(message.id, message.conversation.lead_id) for message in received]
 
 
 def stale_events_requeue(*, older_than: timedelta = timedelta(minutes=2)) -> int:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from appointments import chat as visits
 from brokers.models import Broker, BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig
-from conversations import assistant, selectors, services
+from conversations import assistant, delivery, selectors, services
 from conversations.extraction import extract_fields
 from conversations.models import Conversation, Message
 from crm.errors import ApplicationError
@@ -261,8 +261,10 @@ def announce_typing(turn: Turn) -> None:
     broadcast("typing", {"conversation_id": turn.conversation.id, "lead_id": turn.lead.id})
 
 
-def run_turn(*, message_id: int) -> Message | None:
-    lead_id = lead_to_lock(message_id)
+def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
+    """Answer one stored inbound message. `lead_id`, when the caller knows it, saves a look-up:
+    whether the message still waits for its turn is read again under the lock either way."""
+    lead_id = lead_id or lead_to_lock(message_id)
     if lead_id is None:
         return None
     with lead_lock(lead_id):
@@ -282,7 +284,12 @@ def run_turn(*, message_id: int) -> Message | None:
                                 prompt=configs.prompt)
             announce_typing(turn)
         text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, configs.chat)
+        # The turn sends its own reply once stored (no second task). Inside an outer transaction
+        # (tests) the reply is queued on commit instead: nothing may be sent before it commits.
+        send_here = not connection.in_atomic_block
         with transaction.atomic():
-            reply = services.reply_create(inbound=turn.message, text=text)
+            reply = services.reply_create(inbound=turn.message, text=text, queue_delivery=not send_here)
             Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
+        if send_here:
+            delivery.deliver_now(message_id=reply.id, config=configs.chat)
         return reply

@@ -108,29 +108,30 @@ def status_apply(*, channel: str, update: StatusUpdate) -> bool:
     return True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # nothing here is caught and recovered from
 def reply_create(*, inbound: Message, text: str, sender: str = Message.Sender.ASSISTANT,
-                 sender_user: User | None = None) -> Message:
-    """Store the reply to an inbound message (at most one) and queue its sending after commit."""
+                 sender_user: User | None = None, queue_delivery: bool = True) -> Message:
+    """Store the reply to an inbound message (at most one) and queue its sending after commit
+    (unless the caller sends it itself, as a turn does: `delivery.deliver_now`)."""
     existing = Message.objects.filter(reply_to=inbound).first()
     if existing is not None:
         return existing
     return _outbound_create(conversation=inbound.conversation, text=text, sender=sender, sender_user=sender_user,
-                            reply_to=inbound)
+                            reply_to=inbound, queue_delivery=queue_delivery)
 
 
 def _outbound_create(*, conversation: Conversation, text: str, sender: str, sender_user: User | None,
-                     reply_to: Message | None = None) -> Message:
+                     reply_to: Message | None = None, queue_delivery: bool = True) -> Message:
     reply = Message.objects.create(
         conversation=conversation, channel=conversation.channel, direction=Message.Direction.OUT, sender=sender,
         sender_user=sender_user, text=text, reply_to=reply_to, status=Message.Status.QUEUED,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
     _announce_message(reply, conversation)
+    if queue_delivery:
+        from conversations.tasks import send_outbound
 
-    from conversations.tasks import send_outbound
-
-    enqueue_on_commit(send_outbound, reply.id)
+        enqueue_on_commit(send_outbound, reply.id)
     return reply
 
 

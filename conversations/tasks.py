@@ -37,13 +37,13 @@ def process_event(self, event_id: int) -> None:
     """A stored webhook delivery: its messages and receipts, then each new message's turn, right here
     (one task per delivery, not two). A turn that cannot run now gets a task of its own."""
     try:
-        message_ids = intake.event_process(event_id=event_id)
+        received = intake.event_process(event_id=event_id)
     except Exception as exc:  # noqa: BLE001 — retried; the stored event is also swept up later
         countdown = RETRY_BACKOFF_SECONDS[min(self.request.retries, len(RETRY_BACKOFF_SECONDS) - 1)]
         raise self.retry(exc=exc, countdown=countdown) from exc
-    for message_id in message_ids:
+    for message_id, lead_id in received:
         try:
-            orchestrator.run_turn(message_id=message_id)
+            orchestrator.run_turn(message_id=message_id, lead_id=lead_id)
         except Exception:  # noqa: BLE001 — TurnBusy or a failure: its own task waits, retries, dead-letters
             process_inbound.apply_async((message_id,), countdown=1)
 

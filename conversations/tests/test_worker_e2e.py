@@ -61,3 +61,23 @@ def test_webhook_to_reply_through_the_real_worker(e2e_broker, live_server_url, c
         assert (lead.name, lead.location, lead.property_type) == ("Camila", "La Florida", "casa")
         statuses = sorted(Message.objects.values_list("direction", "status"))
     assert statuses == [("in", "processed"), ("out", "sent")]
+
+
+def test_a_reply_the_turn_could_not_send_is_retried_by_the_worker_not_lost(
+        e2e_broker, live_server_url, celery_worker_process, channel_stubs, django_db_blocker):
+    """The turn sends its own reply; Telegram failing that first attempt leaves it to send_outbound."""
+    telegram = channel_stubs["telegram"]
+    telegram.fail_next(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    update = telegram_update(880101, "Hola, soy Rocío y busco depto en Macul", chat_id=4343)
+    response = httpx.post(f"{live_server_url}/webhooks/telegram/{e2e_broker.slug}/", content=json.dumps(update),
+                          headers={"X-Telegram-Bot-Api-Secret-Token": "e2e-secret"}, timeout=10)
+    assert response.json() == {"ok": True, "stored": True}
+
+    def reply_status():
+        with django_db_blocker.unblock(), e2e_broker:
+            return (Message.objects.filter(direction="out", conversation__channel_user_id="4343")
+                    .values_list("status", "attempts").first())
+
+    assert wait_for(lambda: reply_status() if reply_status() and reply_status()[0] == "sent" else None) == ("sent", 2)
+    attempts = [r for r in telegram.requests if r["path"].endswith("/sendMessage") and r["json"]["chat_id"] == "4343"]
+    assert len(attempts) == 2 and attempts[0]["json"]["text"] == attempts[1]["json"]["text"]
