@@ -54,6 +54,7 @@ def test_the_sweep_processes_deliveries_left_behind_in_their_own_brokerage_only(
         broker_a, broker_b, offline_llm, eager_tasks, django_capture_on_commit_callbacks):
     stranded = stored_event(broker_a, telegram_update(7201, "Hola, busco depto en Ñuñoa"), minutes_ago=5)
     recent = stored_event(broker_a, telegram_update(7202, "recién llegado"))  # its own task is still on the way
+    stored_event(broker_a, telegram_update(7203, "de anteayer"), minutes_ago=2 * 24 * 60)  # given up on
     with django_capture_on_commit_callbacks(execute=True), broker_a:
         assert tasks.requeue_stale() == 1
     with broker_a:
