@@ -127,7 +127,8 @@ def whatsapp_accept(*, signature: str, body: bytes) -> Answer:
     stored = 0
     with transaction.atomic():  # every brokerage's share of the body, or none
         for number, schema_name, _ in configs:
-            if event_store(schema_name=schema_name, channel=Channel.WHATSAPP, external_id=digest, payload=payload):
+            share = whatsapp.payload_share(payload, number)
+            if event_store(schema_name=schema_name, channel=Channel.WHATSAPP, external_id=digest, payload=share):
                 stored += len(contents[number][0])
     return Answer(200, {"ok": True, "stored": stored})
 

@@ -31,6 +31,18 @@ def phone_number_ids(payload: dict) -> set[str]:
     } - {""}
 
 
+def payload_share(payload: dict, phone_number_id: str) -> dict:
+    """The payload with only the changes addressed to one number: what that number's brokerage keeps
+    (a delivery for several numbers of one app never stores one brokerage's messages in another's schema)."""
+    entries = []
+    for entry in payload.get("entry", []):
+        changes = [change for change in entry.get("changes", [])
+                   if str(change.get("value", {}).get("metadata", {}).get("phone_number_id")) == phone_number_id]
+        if changes:
+            entries.append({**entry, "changes": changes})
+    return {**payload, "entry": entries}
+
+
 def _message_content(message: dict) -> tuple[str, str, dict]:
     kind = message.get("type", "text")
     if kind == "text":

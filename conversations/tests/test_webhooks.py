@@ -8,7 +8,7 @@ import pytest
 from django.test import TestCase
 
 from brokers.models import BrokerChatConfig
-from conversations.models import Message
+from conversations.models import InboundEvent, Message
 from conversations.tests.channel_stubs import telegram_update, whatsapp_payload, whatsapp_text
 from leads.models import Lead
 
@@ -136,6 +136,23 @@ def test_whatsapp_message_routes_by_phone_number_id_and_dedupes(channels, broker
     assert messages_in(broker_a) == []
     with broker_b:
         assert Lead.objects.get().phone == "+56987654321"
+
+
+@pytest.mark.django_db
+def test_one_whatsapp_body_for_two_brokerages_numbers_leaves_each_only_its_own(channels, broker_a, broker_b,
+                                                                                page_client):
+    """Both numbers on one Meta app (same secret): each schema stores its share of the body, no more."""
+    BrokerChatConfig.objects.filter(broker=broker_b).update(whatsapp_app_secret=WA_SECRET_A)
+    payload = whatsapp_payload(WA_NUMBER_A, messages=[whatsapp_text("wamid.SA", "para Alfa")])
+    payload["entry"] += whatsapp_payload(WA_NUMBER_B, messages=[whatsapp_text("wamid.SB", "para Beta",
+                                                                               wa_id="56911112222")])["entry"]
+    assert post_whatsapp(page_client("localhost"), payload).json() == {"ok": True, "stored": 2}
+
+    for broker, mine, theirs in ((broker_a, "para Alfa", "para Beta"), (broker_b, "para Beta", "para Alfa")):
+        assert [text for _, _, text in messages_in(broker)] == [mine]
+        with broker:
+            stored = json.dumps(InboundEvent.objects.get().payload, ensure_ascii=False)
+        assert mine in stored and theirs not in stored
 
 
 @pytest.mark.django_db
