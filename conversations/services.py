@@ -47,7 +47,7 @@ def _conversation_for(*, channel: str, inbound: InboundMessage) -> Conversation:
     return conversation
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # only the insert below recovers from an error, in its own savepoint
 def message_receive(*, channel: str, inbound: InboundMessage, queue_turn: bool = True) -> Message | None:
     """Store one inbound message and (unless the caller runs it itself) queue its turn once committed.
 
@@ -89,7 +89,7 @@ def _announce_message(message: Message, conversation: Conversation) -> None:
     })
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # nothing here is caught and recovered from
 def status_apply(*, channel: str, update: StatusUpdate) -> bool:
     """Apply a delivery receipt; receipts arriving out of order never move a message backwards."""
     message = (Message.objects.select_for_update()
