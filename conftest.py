@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,17 @@ def admin_b(cast, db) -> User:
 @pytest.fixture
 def superadmin(cast, db) -> User:
     return User.objects.get(email="root@corredora.local")
+
+
+def committed_brokerage(prefix: str, name: str, *, admin_name: str = "Admin") -> Broker:
+    """A brokerage registered for real under a fresh slug (`<prefix><6 hex>`, ADMIN `admin@<slug>.cl`),
+    for tests whose server, worker or threads read it on other connections. Call it with the
+    database unblocked."""
+    from brokers.services import broker_register
+
+    slug = f"{prefix}{uuid.uuid4().hex[:6]}"
+    return broker_register(name=name, slug=slug, admin_email=f"admin@{slug}.cl", admin_name=admin_name,
+                           password=PASSWORD)
 
 
 def host_of(broker: Broker) -> str:

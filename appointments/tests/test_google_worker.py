@@ -11,9 +11,8 @@ from appointments.models import Appointment, ExternalBusy
 from appointments.tasks import google_busy_sync_all_brokerages
 from appointments.tests.factories import every_day
 from appointments.tests.test_google import connect
-from brokers import services as broker_services
 from brokers.models import User
-from conftest import PASSWORD
+from conftest import PASSWORD, committed_brokerage
 from conversations.tests.test_worker_e2e import wait_for
 from leads.tests.factories import lead_make
 
@@ -31,10 +30,8 @@ def brokerages(cast, django_db_blocker):
     made = []
     with django_db_blocker.unblock():
         for name in ("Uno", "Dos"):
-            slug = f"gcal{uuid.uuid4().hex[:6]}"
-            broker = broker_services.broker_register(name=f"Corredora {name}", slug=slug,
-                                                     admin_email=f"admin@{slug}.cl", admin_name="Admin",
-                                                     password=PASSWORD)
+            broker = committed_brokerage("gcal", f"Corredora {name}")
+            slug = broker.slug
             agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name=f"Agente {name}",
                                              role=User.Role.AGENT, broker=broker)
             with broker:

@@ -12,8 +12,7 @@ from appointments import services
 from appointments.models import Appointment
 from appointments.tasks import reminders_all_brokerages
 from appointments.tests.factories import agent_make, appointment_make
-from brokers import services as broker_services
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from conversations.models import Conversation, Message
 from leads.models import Lead
 from leads.tests.factories import lead_make
@@ -67,9 +66,7 @@ def test_no_reminder_for_closed_or_just_booked_visits_and_a_late_24h_gives_way(b
 @pytest.fixture
 def committed_reminder(cast, django_db_blocker):
     with django_db_blocker.unblock():
-        slug = f"rm{uuid.uuid4().hex[:6]}"
-        broker = broker_services.broker_register(name="Corredora Aviso", slug=slug, admin_email=f"admin@{slug}.cl",
-                                                 admin_name="Admin", password=PASSWORD)
+        broker = committed_brokerage("rm", "Corredora Aviso")
         with broker:
             lead = Lead.objects.create(name="Pía", channel="telegram", channel_user_id="31")
             Conversation.objects.create(lead=lead, channel="telegram", channel_user_id="31")

@@ -1,7 +1,6 @@
 """Booking and the life of an appointment: agent rules, the lead's stage, live events, the database's guard."""
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +11,7 @@ from appointments import services
 from appointments.models import AgentRule, Appointment, Availability, BookingSettings
 from appointments.selectors import booking_settings_get
 from appointments.tests.factories import agent_make, appointment_make, every_day
-from brokers import services as broker_services
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from crm.errors import ApplicationError
 from leads.models import Lead
 from leads.tests.factories import lead_make
@@ -142,12 +140,10 @@ def test_an_office_meeting_carries_the_configured_address(broker_a, agent_a):
 
 
 @pytest.fixture
-def committed_brokerage(cast, django_db_blocker):
+def committed_agenda(cast, django_db_blocker):
     """A brokerage whose data is committed for real: each thread below has its own connection."""
     with django_db_blocker.unblock():
-        slug = f"ag{uuid.uuid4().hex[:6]}"
-        broker = broker_services.broker_register(name="Corredora Agenda", slug=slug, admin_email=f"admin@{slug}.cl",
-                                                 admin_name="Admin", password=PASSWORD)
+        broker = committed_brokerage("ag", "Corredora Agenda")
         with broker:
             agent_make()
             every_day()
@@ -158,8 +154,8 @@ def committed_brokerage(cast, django_db_blocker):
         connection.set_schema_to_public()
 
 
-def test_two_bookings_of_the_same_slot_at_once_only_one_wins(committed_brokerage, django_db_blocker):
-    broker, leads = committed_brokerage
+def test_two_bookings_of_the_same_slot_at_once_only_one_wins(committed_agenda, django_db_blocker):
+    broker, leads = committed_agenda
     barrier, outcomes = threading.Barrier(2), []
 
     def book(lead: Lead) -> None:

@@ -9,9 +9,8 @@ import uuid
 import httpx2 as httpx
 import pytest
 
-from brokers import services
 from brokers.models import BrokerChatConfig
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from conversations.models import InboundEvent
 from conversations.tests.channel_stubs import telegram_update, whatsapp_payload, whatsapp_text
 
@@ -19,9 +18,8 @@ from conversations.tests.channel_stubs import telegram_update, whatsapp_payload,
 def _brokerage(django_db_blocker, *, number: str):
     """A committed brokerage (the server is another process) with Telegram and WhatsApp connected."""
     with django_db_blocker.unblock():
-        slug = f"fp{uuid.uuid4().hex[:6]}"
-        broker = services.broker_register(name=f"Corredora {slug}", slug=slug, admin_email=f"admin@{slug}.cl",
-                                          admin_name="Admin", password=PASSWORD)
+        broker = committed_brokerage("fp", "Corredora Fast Path")
+        slug = broker.slug
         config = BrokerChatConfig.objects.get(broker=broker)
         config.telegram_secret_token, config.whatsapp_app_secret = f"tg-{slug}", f"wa-{slug}"
         config.whatsapp_phone_number_id = number

@@ -2,14 +2,12 @@
 
 import json
 import time
-import uuid
 
 import httpx2 as httpx
 import pytest
 
-from brokers import services
 from brokers.models import BrokerChatConfig
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from conversations.models import Message
 from conversations.tests.channel_stubs import telegram_update
 from leads.models import Lead
@@ -21,9 +19,7 @@ pytestmark = pytest.mark.worker
 def e2e_broker(cast, django_db_blocker):
     """A brokerage of its own (committed: the server and the worker are other processes)."""
     with django_db_blocker.unblock():
-        slug = f"e2e{uuid.uuid4().hex[:6]}"
-        broker = services.broker_register(name="Corredora E2E", slug=slug, admin_email=f"admin@{slug}.cl",
-                                          admin_name="Admin E2E", password=PASSWORD)
+        broker = committed_brokerage("e2e", "Corredora E2E", admin_name="Admin E2E")
         config = BrokerChatConfig.objects.get(broker=broker)
         config.telegram_bot_token, config.telegram_secret_token = "999:e2e-token", "e2e-secret"
         config.save()

@@ -2,12 +2,10 @@
 in the schema of the brokerage that queued it only."""
 
 import time
-import uuid
 
 import pytest
 
-from brokers import services as broker_services
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from knowledge import services
 from knowledge.models import Chunk, Document
 
@@ -18,9 +16,7 @@ SENTENCE = "El subsidio DS1 ayuda a familias de sectores medios a comprar su pri
 
 def _brokerage(django_db_blocker, name: str):
     with django_db_blocker.unblock():
-        slug = f"kbw{uuid.uuid4().hex[:6]}"
-        return broker_services.broker_register(name=name, slug=slug, admin_email=f"admin@{slug}.cl",
-                                               admin_name="Admin", password=PASSWORD)
+        return committed_brokerage("kbw", name)
 
 
 def test_the_worker_embeds_with_progress_in_its_own_brokerage(cast, celery_worker_process, django_db_blocker):

@@ -2,7 +2,6 @@ import csv
 import io
 import json
 import time
-import uuid
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -12,10 +11,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from brokers import services
 from brokers.auth import tokens_for
 from brokers.models import User
-from conftest import PASSWORD, host_of
+from conftest import committed_brokerage, host_of
 from crm.celery import app as celery_app
 from leads import imports
 from leads.models import Lead, LeadActivity, LeadImport
@@ -292,9 +290,7 @@ def test_export_on_another_brokerage_host_is_refused(api_client, broker_b, admin
 def import_broker(cast, django_db_blocker):
     """A brokerage of its own (committed: the server and the worker are other processes)."""
     with django_db_blocker.unblock():
-        slug = f"imp{uuid.uuid4().hex[:6]}"
-        return services.broker_register(name="Corredora Import", slug=slug, admin_email=f"admin@{slug}.cl",
-                                        admin_name="Admin Import", password=PASSWORD)
+        return committed_brokerage("imp", "Corredora Import", admin_name="Admin Import")
 
 
 @pytest.mark.worker

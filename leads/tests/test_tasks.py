@@ -1,12 +1,10 @@
-import uuid
 from datetime import timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from brokers import services as broker_services
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from leads import tasks
 from leads.models import Lead, LeadActivity
 from leads.scoring import lead_rescore_all, lead_score_compute
@@ -81,9 +79,7 @@ def test_nightly_pass_scores_dicom_and_debt_like_the_single_rescore(broker_a):
 def test_the_beat_pass_outside_a_transaction_vacuums_what_it_rewrote(cast, django_db_blocker):
     """As the worker runs it (autocommit): VACUUM (ANALYZE), so the board's counts stay index-only."""
     with django_db_blocker.unblock():
-        slug = f"vac{uuid.uuid4().hex[:6]}"
-        broker = broker_services.broker_register(name="Corredora Vacuum", slug=slug, admin_email=f"a@{slug}.cl",
-                                                 admin_name="Admin", password=PASSWORD)
+        broker = committed_brokerage("vac", "Corredora Vacuum")
         with broker:
             for number in range(3):
                 lead_make(name=f"Lead {number}")

@@ -7,7 +7,6 @@ of its own on every run.
 
 import json
 import re
-import uuid
 from datetime import timedelta
 
 import httpx2 as httpx
@@ -15,9 +14,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from brokers import services
 from brokers.models import BrokerChatConfig
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from conversations.models import Conversation, Message
 from conversations.tests.channel_stubs import telegram_update
 from leads.models import Lead
@@ -33,9 +31,7 @@ LIVE_MS = 30_000  # webhook → worker → assistant reply → WebSocket, on a b
 def brokerage(cast, django_db_blocker):
     """A brokerage with a Telegram bot connected (committed: the server and the worker read it)."""
     with django_db_blocker.unblock():
-        slug = f"inbox{uuid.uuid4().hex[:6]}"
-        broker = services.broker_register(name="Propiedades del Valle", slug=slug, admin_email=f"admin@{slug}.cl",
-                                          admin_name="Daniela Rojas", password=PASSWORD)
+        broker = committed_brokerage("inbox", "Propiedades del Valle", admin_name="Daniela Rojas")
         config = BrokerChatConfig.objects.get(broker=broker)
         config.telegram_bot_token, config.telegram_secret_token = "777:inbox-token", TELEGRAM_SECRET
         config.save()

@@ -1,14 +1,12 @@
 """The web chat widget as a visitor on the brokerage's website uses it: open it, write, get the
 assistant's answer (real server, real worker), and the brokerage gets a qualified lead."""
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from brokers import services
-from conftest import PASSWORD
+from conftest import committed_brokerage
 from leads.models import Lead
 from tests.browser.support import origin, screenshot
 
@@ -20,9 +18,7 @@ REPLY_MS = 30_000
 @pytest.fixture(scope="module")
 def brokerage(cast, django_db_blocker):
     with django_db_blocker.unblock():
-        slug = f"widget{uuid.uuid4().hex[:6]}"
-        return services.broker_register(name="Corredora Widget", slug=slug, admin_email=f"admin@{slug}.cl",
-                                        admin_name="Admin Widget", password=PASSWORD)
+        return committed_brokerage("widget", "Corredora Widget", admin_name="Admin Widget")
 
 
 def test_visitor_chats_through_the_widget(brokerage, live_server_url, celery_worker_process, django_db_blocker,
