@@ -6,9 +6,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page
 
-from brokers import services as broker_services
 from brokers.models import BrokerLeadConfig, User
-from conftest import PASSWORD
+from conftest import PASSWORD, committed_brokerage
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,10 +47,8 @@ def log_in(page: Page, brokerage: str, email: str, password: str = PASSWORD) -> 
 def brokerage_with_agent(*, prefix: str, name: str):
     """A new brokerage (call it inside `django_db_blocker.unblock()`): its ADMIN Daniela Rojas and an
     AGENT Pablo Vera. Returns (broker, admin, agent, lead config)."""
-    slug = unique(prefix)
-    broker = broker_services.broker_register(name=name, slug=slug, admin_email=f"admin@{slug}.cl",
-                                             admin_name="Daniela Rojas", password=PASSWORD)
-    admin = User.objects.get(email=f"admin@{slug}.cl")
-    agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
+    broker = committed_brokerage(prefix, name, admin_name="Daniela Rojas")
+    admin = User.objects.get(email=f"admin@{broker.slug}.cl")
+    agent = User.objects.create_user(f"agente@{broker.slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
                                      broker=broker)
     return broker, admin, agent, BrokerLeadConfig.objects.get(broker=broker)

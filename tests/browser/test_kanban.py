@@ -10,13 +10,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from brokers import services as broker_services
-from brokers.models import BrokerLeadConfig, User
-from conftest import PASSWORD
 from conversations.models import Conversation, Message
 from leads import services
 from pipeline.services import lead_move_stage
-from tests.browser.support import log_in, origin, screenshot, unique
+from tests.browser.support import brokerage_with_agent, log_in, origin, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +45,7 @@ LEADS = [
 def brokerage(cast, django_db_blocker):
     """A brokerage of its own with an ADMIN, an AGENT and leads in several stages (all committed)."""
     with django_db_blocker.unblock():
-        slug = unique("kanban-")
-        broker = broker_services.broker_register(name="Propiedades Cordillera", slug=slug,
-                                                 admin_email=f"admin@{slug}.cl", admin_name="Daniela Rojas",
-                                                 password=PASSWORD)
-        admin = User.objects.get(email=f"admin@{slug}.cl")
-        agent = User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
-                                         broker=broker)
-        config = BrokerLeadConfig.objects.get(broker=broker)
+        broker, admin, agent, config = brokerage_with_agent(prefix="kanban-", name="Propiedades Cordillera")
         with broker:
             for name, data, move, for_agent in LEADS:
                 lead = services.lead_create(actor=admin, data={"name": name, **data}, config=config)

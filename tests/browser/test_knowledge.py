@@ -7,10 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from brokers import services as broker_services
-from brokers.models import User
-from conftest import PASSWORD
-from tests.browser.support import log_in, origin, screenshot, unique
+from tests.browser.support import brokerage_with_agent, log_in, origin, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -18,12 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker]
 @pytest.fixture(scope="module")
 def brokerage(cast, django_db_blocker):
     with django_db_blocker.unblock():
-        slug = unique("kb-")
-        broker = broker_services.broker_register(name="Inmobiliaria Cordillera", slug=slug,
-                                                 admin_email=f"admin@{slug}.cl", admin_name="Daniela Rojas",
-                                                 password=PASSWORD)
-        User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
-                                 broker=broker)
+        broker = brokerage_with_agent(prefix="kb-", name="Inmobiliaria Cordillera")[0]
     return broker
 
 

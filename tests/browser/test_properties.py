@@ -5,11 +5,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from brokers import services as broker_services
-from brokers.models import User
-from conftest import PASSWORD
 from properties import services
-from tests.browser.support import log_in, origin, screenshot, unique
+from tests.browser.support import brokerage_with_agent, log_in, origin, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +17,7 @@ UNITS = [("NU-101", "departamento", "Ñuñoa", 2, 4000), ("NU-303", "departament
 @pytest.fixture(scope="module")
 def brokerage(cast, django_db_blocker):
     with django_db_blocker.unblock():
-        slug = unique("catalogo-")
-        broker = broker_services.broker_register(name="Propiedades Sur", slug=slug, admin_email=f"admin@{slug}.cl",
-                                                 admin_name="Daniela Rojas", password=PASSWORD)
-        User.objects.create_user(f"agente@{slug}.cl", PASSWORD, name="Pablo Vera", role=User.Role.AGENT,
-                                 broker=broker)
+        broker = brokerage_with_agent(prefix="catalogo-", name="Propiedades Sur")[0]
         with broker:
             for code, kind, comuna, bedrooms, price in UNITS:
                 services.unit_create(data={"code": code, "property_type": kind, "comuna": comuna,
