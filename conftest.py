@@ -203,11 +203,26 @@ def google_stub():
         yield stub
 
 
+# The log of each server process a test may use, by fixture name: a failing test's report ends with its tail.
+SERVER_LOGS: dict[str, Path] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        for fixture, log in SERVER_LOGS.items():
+            if fixture in item.fixturenames:
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-80:])
+                report.sections.append((f"{fixture} log (last 80 lines)", tail))
+    return report
+
+
 @pytest.fixture(scope="session")
 def live_server_url(cast, google_stub, tmp_path_factory) -> str:
     """The real ASGI app (uvicorn: HTTP + WebSockets) on the test database, as `make run` serves it."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("web") / "web.log"
+    log = SERVER_LOGS["live_server_url"] = tmp_path_factory.mktemp("web") / "web.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "uvicorn"), "crm.asgi:application", "--host", "127.0.0.1",
@@ -236,7 +251,7 @@ WORKER_GOOGLE_RETRIES = {"GOOGLE_PUSH_MAX_RETRIES": "2", "GOOGLE_PUSH_RETRY_BASE
 @pytest.fixture(scope="session")
 def celery_worker_process(cast, channel_stubs, google_stub, tmp_path_factory):
     """A real Celery worker (separate process) on the test database and the test Redis."""
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    log = SERVER_LOGS["celery_worker_process"] = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {**_server_env(), "TELEGRAM_API_BASE": channel_stubs["telegram"].url,
            "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline",
            **google_stub.settings(), **WORKER_GOOGLE_RETRIES}

@@ -62,13 +62,24 @@
   }
 
   // A conversation this page does not show yet: the server renders its row if it matches the filters
-  // and the user may see it (204 otherwise). Only the first page takes new rows.
+  // and the user may see it (204 otherwise). Only the first page takes new rows. One fetch per row at a
+  // time: an event that arrives while it is on its way (the assistant's reply right after the lead's
+  // message) fetches the row again afterwards, so the list never keeps the older rendering.
+  var rowFetches = {}; // conversation id → "fetching" | "again"
+
   function insertRow(id) {
     if (list.dataset.liveInsert !== "true") return;
+    if (rowFetches[id]) { rowFetches[id] = "again"; return; }
+    rowFetches[id] = "fetching";
     fetchHtml(list.dataset.rowUrl.replace("/0/", "/" + id + "/") + location.search).then(function (html) {
-      if (!html || rowOf(id)) return;
-      list.prepend(fragment(html));
+      if (!html) return;
+      var shown = rowOf(id);
+      if (shown) shown.replaceWith(fragment(html)); else list.prepend(fragment(html));
       empty.hidden = true;
+    }).catch(function () {}).then(function () {
+      var again = rowFetches[id] === "again";
+      delete rowFetches[id];
+      if (again) insertRow(id);
     });
   }
 

@@ -7,7 +7,9 @@ of its own on every run.
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import pytest
@@ -168,3 +170,54 @@ def test_the_outbox_lists_replies_that_did_not_go_out(brokerage, live_server_url
     screenshot(page, "inbox-outbox")
     rows.filter(has_text="Rodrigo Muñoz").get_by_role("link", name="Abrir conversación").click()
     expect(page.locator(".bubble-assistant .msg-status")).to_have_text("Requiere plantilla")
+
+
+def test_a_reply_that_overtakes_the_new_rows_rendering_still_shows_in_the_list(
+        brokerage, live_server_url, new_page, django_db_blocker):
+    """The lead's message and the assistant's reply arrive together; the row the page fetched for the first
+    comes back showing only the lead's message. The list ends up showing the reply all the same."""
+    page = new_page()
+    site = origin(live_server_url, brokerage.slug)
+    log_in(page, site, f"admin@{brokerage.slug}.cl")
+    page.goto(f"{site}/conversaciones/")
+    wait_until_live(page)
+    server = urlsplit(site)
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies(site))
+
+    def the_row_rendered_then_the_reply() -> tuple[int, str]:
+        with django_db_blocker.unblock(), brokerage:
+            lead = Lead.objects.create(name="Ignacio Soto", channel="telegram", channel_user_id="8080")
+            conversation = Conversation.objects.create(lead=lead, channel="telegram", channel_user_id="8080",
+                                                       last_message_at=timezone.now())
+            Message.objects.create(conversation=conversation, channel="telegram", direction="in", sender="lead",
+                                   text="Busco casa en Maipú")
+            row = httpx.get(f"http://127.0.0.1:{server.port}/conversaciones/{conversation.id}/fila/",
+                            headers={"Host": server.netloc, "Cookie": cookies}).text
+            Message.objects.create(conversation=conversation, channel="telegram", direction="out",
+                                   sender="assistant", text="¡Hola Ignacio! ¿Qué presupuesto tienes?",
+                                   status=Message.Status.SENT)
+            return conversation.id, row
+
+    # Playwright's event loop owns this thread; Django's ORM answers from another one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        conversation_id, rendered_before_the_reply = pool.submit(the_row_rendered_then_the_reply).result()
+    row_path = f"/conversaciones/{conversation_id}/fila/"
+    assert "Busco casa en Maipú" in rendered_before_the_reply
+    served = []
+
+    def first_row_from_before_the_reply(route):
+        if served:
+            route.continue_()
+        else:
+            served.append(route.request.url)
+            route.fulfill(status=200, body=rendered_before_the_reply, content_type="text/html; charset=utf-8")
+    page.route(re.compile(re.escape(row_path)), first_row_from_before_the_reply)
+    page.evaluate("""id => {
+        const ts = new Date().toISOString();
+        for (const [event, sender, text] of [["new_message", "lead", "Busco casa en Maipú"],
+                                             ["ai_response", "assistant", "¡Hola Ignacio! ¿Qué presupuesto tienes?"]])
+            document.dispatchEvent(new CustomEvent("crm:" + event,
+                {detail: {data: {conversation_id: id, sender: sender, text: text}, ts: ts}}));
+    }""", conversation_id)
+    row = page.locator(".conv").filter(has_text="Ignacio Soto")
+    expect(row.locator(".conv-preview")).to_have_text("¡Hola Ignacio! ¿Qué presupuesto tienes?")
