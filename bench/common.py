@@ -1,6 +1,7 @@
 """What every benchmark shares: its own database (never the development one), timing, printing."""
 
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -34,7 +35,10 @@ def isolated_django(name: str, env: dict[str, str] | None = None) -> str:
     url = database_url(os.environ["DATABASE_URL"], name)
     recreate_database(url, name)
     os.environ["DATABASE_URL"] = url
-    for key, value in {"DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "crm.settings", "LOG_LEVEL": "WARNING",
+    # Production settings (DEBUG off: no query log, no debug cursor), with a throw-away secret for this
+    # database; the servers and workers a benchmark starts inherit the same environment.
+    for key, value in {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+                       "STATIC_MANIFEST": "false", "DJANGO_SETTINGS_MODULE": "crm.settings", "LOG_LEVEL": "WARNING",
                        **(env or {})}.items():
         os.environ.setdefault(key, value)
     import django

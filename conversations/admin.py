@@ -44,9 +44,9 @@ class MessageAdmin(admin.ModelAdmin):
 
 @admin.register(DeadLetter, site=tenant_admin_site)
 class DeadLetterAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "task", "message", "attempts", "resolved"]
+    list_display = ["created_at", "task", "message", "event", "attempts", "resolved"]
     list_filter = ["task", "resolved"]
-    readonly_fields = ["message", "task", "error", "attempts", "created_at"]
+    readonly_fields = ["message", "event", "task", "error", "attempts", "created_at"]
 
 
 @admin.register(InboundEvent, site=tenant_admin_site)

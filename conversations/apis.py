@@ -111,6 +111,17 @@ class DeadLetterApi(APIView):
         return _paginated(request, self, selectors.dead_letter_list(), DeadLetterSerializer)
 
 
+class DeadLetterActionApi(APIView):
+    """Retry or dismiss one failure (`service`, set in the URLconf)."""
+
+    permission_classes = [IsBrokerAdmin]
+    service = None
+
+    @extend_schema(request=None, responses=DeadLetterSerializer)
+    def post(self, request, dead_letter_id: int):
+        return Response(DeadLetterSerializer(self.service(dead_letter_id=dead_letter_id)).data)
+
+
 class WebchatThrottle(AnonRateThrottle):
     scope = "webchat"
 

@@ -162,13 +162,14 @@ def event_process(*, event_id: int) -> list[tuple[int, int]]:
 def stale_events_requeue(*, older_than: timedelta = timedelta(minutes=2),
                          give_up_after: timedelta = timedelta(days=1)) -> int:
     """Queue again the deliveries stored a while ago and still not processed (the queue was
-    unreachable, or the worker stopped mid-way). One that still fails a day later is left alone
-    (and stays in the admin's list of unprocessed deliveries) rather than retried for ever."""
+    unreachable, or the worker stopped mid-way). One whose retries ran out is the ADMIN's to retry
+    (a dead letter), and none older than a day is retried for ever."""
     from conversations.tasks import process_event
 
     now = timezone.now()
     stale = list(InboundEvent.objects.filter(processed_at__isnull=True, received_at__lt=now - older_than,
                                              received_at__gte=now - give_up_after)
+                 .exclude(dead_letters__resolved=False)
                  .order_by("received_at").values_list("id", flat=True)[:500])
     for event_id in stale:
         process_event.delay(event_id)

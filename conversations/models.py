@@ -129,9 +129,12 @@ class InboundEvent(models.Model):
 
 
 class DeadLetter(models.Model):
-    """A message whose processing or sending failed for good: shown to the brokerage's ADMIN."""
+    """Work that failed for good after its retries: a lead's message, a reply, or a whole webhook
+    delivery. Listed for the brokerage's ADMIN, who may try it again or dismiss it."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="dead_letters")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="dead_letters", null=True, blank=True)
+    event = models.ForeignKey(InboundEvent, on_delete=models.CASCADE, related_name="dead_letters", null=True,
+                              blank=True, verbose_name=_("entrega de webhook"))
     task = models.CharField(max_length=80)
     error = models.TextField()
     attempts = models.PositiveSmallIntegerField()
@@ -141,6 +144,10 @@ class DeadLetter(models.Model):
     class Meta:
         verbose_name = _("mensaje fallido")
         verbose_name_plural = _("mensajes fallidos")
+        constraints = [
+            models.CheckConstraint(condition=Q(message__isnull=True) ^ Q(event__isnull=True),
+                                   name="deadletter_message_or_event"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.task} · {self.message_id}"
+        return f"{self.task} · {self.message_id or self.event_id}"

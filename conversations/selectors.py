@@ -65,4 +65,6 @@ def outbox_list(*, user: User) -> QuerySet[Message]:
 
 
 def dead_letter_list() -> QuerySet[DeadLetter]:
-    return DeadLetter.objects.filter(resolved=False).select_related("message__conversation").order_by("-created_at")
+    """Failures still waiting for the ADMIN, newest first."""
+    return (DeadLetter.objects.filter(resolved=False).select_related("message__conversation__lead", "event")
+            .order_by("-created_at", "-id"))

@@ -22,11 +22,11 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 
 class DeadLetterSerializer(serializers.ModelSerializer):
-    conversation_id = serializers.IntegerField(source="message.conversation_id")
+    conversation_id = serializers.IntegerField(source="message.conversation_id", allow_null=True, read_only=True)
 
     class Meta:
         model = DeadLetter
-        fields = ["id", "message_id", "conversation_id", "task", "error", "attempts", "created_at"]
+        fields = ["id", "message_id", "event_id", "conversation_id", "task", "error", "attempts", "created_at"]
 
 
 class AgentReplySerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from brokers.models import Broker, BrokerChatConfig, User
 from conversations.channels import telegram
 from conversations.channels.base import InboundMessage, StatusUpdate
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, DeadLetter, Message
 from crm.errors import ApplicationError
 from crm.realtime.broadcast import broadcast
 from crm.tenancy import enqueue_on_commit
@@ -176,6 +176,46 @@ def agent_reply(*, conversation: Conversation, user: User, text: str) -> Message
 def notification_send(*, conversation: Conversation, text: str) -> Message:
     """A message the platform sends on its own (a visit reminder), through the lead's channel."""
     return _outbound_create(conversation=conversation, text=text, sender=Message.Sender.SYSTEM, sender_user=None)
+
+
+def _dead_letter_open(dead_letter_id: int) -> DeadLetter:
+    dead = (DeadLetter.objects.select_for_update(of=("self",)).select_related("message")
+            .filter(pk=dead_letter_id).first())
+    if dead is None:
+        raise ApplicationError("No existe ese fallo.", code="not_found", status_code=404)
+    if dead.resolved:
+        raise ApplicationError("Ese fallo ya se resolvió.", code="dead_letter_resolved", status_code=409)
+    return dead
+
+
+@transaction.atomic
+def dead_letter_retry(*, dead_letter_id: int) -> DeadLetter:
+    """An ADMIN tries failed work again: it leaves the list and goes back to the queue with its retries
+    anew (a lead's message waits for its turn again, a reply to be sent, a delivery to be processed).
+    If it fails for good again, a new dead letter brings it back."""
+    from conversations.tasks import process_event, process_inbound, send_outbound
+
+    dead = _dead_letter_open(dead_letter_id)
+    dead.resolved = True
+    dead.save(update_fields=["resolved"])
+    if dead.event_id is not None:
+        enqueue_on_commit(process_event, dead.event_id)
+        return dead
+    message = dead.message
+    inbound = message.direction == Message.Direction.IN
+    message.status, message.error = (Message.Status.RECEIVED if inbound else Message.Status.QUEUED), ""
+    message.save(update_fields=["status", "error", "status_at"])
+    enqueue_on_commit(process_inbound if inbound else send_outbound, message.id)
+    return dead
+
+
+@transaction.atomic
+def dead_letter_dismiss(*, dead_letter_id: int) -> DeadLetter:
+    """An ADMIN takes a failure off the list without retrying it (the message keeps its failed status)."""
+    dead = _dead_letter_open(dead_letter_id)
+    dead.resolved = True
+    dead.save(update_fields=["resolved"])
+    return dead
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import apis
+from conversations import apis, services
 
 urlpatterns = [
     path("conversations/", apis.ConversationListApi.as_view(), name="api_conversations"),
@@ -14,4 +14,8 @@ urlpatterns = [
          name="api_conversation_read"),
     path("outbox/", apis.OutboxApi.as_view(), name="api_outbox"),
     path("dead-letters/", apis.DeadLetterApi.as_view(), name="api_dead_letters"),
+    path("dead-letters/<int:dead_letter_id>/retry/",
+         apis.DeadLetterActionApi.as_view(service=services.dead_letter_retry), name="api_dead_letter_retry"),
+    path("dead-letters/<int:dead_letter_id>/dismiss/",
+         apis.DeadLetterActionApi.as_view(service=services.dead_letter_dismiss), name="api_dead_letter_dismiss"),
 ]

@@ -1,4 +1,5 @@
-"""The live inbox: conversation list, chat with the lead's data beside it, takeover and the outbox."""
+"""The live inbox: conversation list, chat with the lead's data beside it, takeover, the outbox and
+(for an ADMIN) what failed for good."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -6,9 +7,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from brokers.views import broker_required
+from brokers.views import admin_required, broker_required
 from conversations import selectors, services
 from conversations.forms import HandBackForm, ReplyForm
 from conversations.models import Channel, Conversation, Message
@@ -29,13 +31,21 @@ def _filters(request) -> dict:
     }
 
 
+def _tab_counts(request) -> dict:
+    """The badges of the inbox's tabs: what did not go out, and (for an ADMIN) what failed for good."""
+    counts = {"outbox_count": selectors.outbox_list(user=request.user).count()}
+    if request.user.is_broker_admin:
+        counts["failures_count"] = selectors.dead_letter_list().count()
+    return counts
+
+
 def _inbox_context(request, **extra) -> dict:
     conversations = selectors.inbox_list(user=request.user, **_filters(request))
     return {
         "page": Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page")),
         "channels": Channel.choices,
-        "outbox_count": selectors.outbox_list(user=request.user).count(),
         "status_labels": dict(Message.Status.choices),
+        **_tab_counts(request),
         **extra,
     }
 
@@ -92,7 +102,37 @@ def conversation_lead(request, conversation_id: int):
 @broker_required
 def outbox(request):
     page = Paginator(selectors.outbox_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "conversations/outbox.html", {"page": page, "outbox_count": page.paginator.count})
+    return render(request, "conversations/outbox.html", {"page": page, **_tab_counts(request)})
+
+
+@admin_required
+def failures(request):
+    """What failed for good after its retries (ADMIN only): try it again, or take it off the list."""
+    page = Paginator(selectors.dead_letter_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "conversations/failures.html", {"page": page, **_tab_counts(request)})
+
+
+def failure_action(service, notice):
+    """A POST on one failure by an ADMIN: `service(dead_letter_id=…)`, then back to the list."""
+
+    @require_POST
+    @admin_required
+    def view(request, dead_letter_id: int):
+        try:
+            service(dead_letter_id=dead_letter_id)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, str(notice))
+        return redirect("inbox_failures")
+
+    view.__name__ = service.__name__
+    return view
+
+
+failure_retry = failure_action(services.dead_letter_retry,
+                               gettext_lazy("Se volvió a poner en cola. Si falla otra vez, volverá a esta lista."))
+failure_dismiss = failure_action(services.dead_letter_dismiss, gettext_lazy("Se quitó de la lista."))
 
 
 def conversation_action(handler):
