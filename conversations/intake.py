@@ -98,7 +98,11 @@ def telegram_accept(*, slug: str, secret: str, body: bytes) -> Answer:
         return refused.answer
     if not isinstance(payload.get("update_id"), int):
         return _refused(400, "invalid_update", "Falta update_id.")
-    if telegram.parse_update(payload) is None:  # not a message (a poll, a member update): nothing to keep
+    try:
+        message = telegram.parse_update(payload)
+    except (KeyError, TypeError, AttributeError):
+        return _refused(400, "invalid_update", "La actualización no tiene el formato de la Bot API de Telegram.")
+    if message is None:  # not a message (a poll, a member update): nothing to keep
         return Answer(200, {"ok": True, "stored": False})
     stored = event_store(schema_name=schema_name, channel=Channel.TELEGRAM, external_id=str(payload["update_id"]),
                          payload=payload)

@@ -104,6 +104,8 @@ def test_telegram_edited_message_is_a_new_update(channels, broker_a, page_client
     (b"{not json", "malformed_json", 400),
     (b"[1, 2]", "malformed_json", 400),
     (b'{"message": {}}', "invalid_update", 400),
+    (b'{"update_id": 5, "message": {"message_id": 1, "chat": {}, "text": "hola"}}', "invalid_update", 400),
+    (b'{"update_id": 6, "message": {"message_id": 1, "chat": {"id": 7}, "voice": "x"}}', "invalid_update", 400),
     (b'{"update_id": 1, "x": "' + b"a" * 300_000 + b'"}', "payload_too_large", 413),
 ])
 def test_telegram_bad_bodies_get_clear_errors_and_store_nothing(channels, broker_a, page_client, body, code, status):
