@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -19,16 +20,18 @@ from django.db import connection
 from conversations import intake
 from conversations.channels import telegram, whatsapp
 from crm.api.errors import error_body
+from crm.logging import reset_log_context
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = re.compile(r"/webhooks/(?:telegram/(?P<slug>[-a-zA-Z0-9_]+)|(?P<whatsapp>whatsapp))/")
 
 
-def _accept(slug: str | None, headers: dict[str, str], body: bytes) -> intake.Answer:
-    """One delivery in a pool thread. The thread keeps its database connection from one delivery to
-    the next (a request's hand-back to the pool costs a health-check round trip on the next
-    checkout); a failure closes it, so the next delivery starts on a fresh one."""
+def _accept(slug: str | None, headers: dict[str, str], body: bytes, request_id: str) -> intake.Answer:
+    """One delivery in a pool thread, logged under its request id. The thread keeps its database
+    connection from one delivery to the next (a request's hand-back to the pool costs a health-check
+    round trip on the next checkout); a failure closes it, so the next delivery starts on a fresh one."""
+    reset_log_context(request_id=request_id)
     try:
         if slug is not None:
             return intake.telegram_accept(slug=slug, secret=headers.get(telegram.SECRET_HEADER.lower(), ""),
@@ -79,9 +82,11 @@ class WebhookFastPath:
             return
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         body = await _body(receive, settings.WEBHOOK_MAX_BODY_BYTES)
+        request_id = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
         answer = await asyncio.get_running_loop().run_in_executor(self.executor, _accept, match["slug"], headers,
-                                                                  body)
+                                                                  body, request_id)
         payload = json.dumps(answer.body).encode()
-        response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        response_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                            (b"x-request-id", request_id.encode("latin-1"))]
         await send({"type": "http.response.start", "status": answer.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})

@@ -3,7 +3,10 @@
 import os
 
 from celery.schedules import crontab
-from tenant_schemas_celery.app import CeleryApp
+from celery.signals import task_postrun, task_prerun
+from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
+
+from crm.logging import pop_log_context, push_log_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
@@ -21,3 +24,18 @@ app.conf.beat_schedule = {
     "leads-nightly-rescore": {"task": "leads.tasks.leads_rescore_all_brokerages",
                               "schedule": crontab(hour=3, minute=0)},
 }
+
+
+@task_prerun.connect
+def _log_context_for_task(task_id=None, task=None, kwargs=None, **_) -> None:
+    """A task's log lines carry its id and its brokerage's schema, and nothing of whatever ran before
+    on the same worker thread (another brokerage's task, a request)."""
+    task.request.log_context_token = push_log_context(task_id=task_id,
+                                                      broker=get_schema_name_from_task(task, kwargs or {}))
+
+
+@task_postrun.connect
+def _log_context_after_task(task=None, **_) -> None:
+    token = getattr(task.request, "log_context_token", None)
+    if token is not None:
+        pop_log_context(token)

@@ -33,6 +33,16 @@ def reset_log_context(**values) -> None:
     _context.set(values)
 
 
+def push_log_context(**values) -> contextvars.Token:
+    """Only `values` until `pop_log_context(token)`, which brings back what was there before (a task run
+    inside a request hands the request its own context back)."""
+    return _context.set(values)
+
+
+def pop_log_context(token: contextvars.Token) -> None:
+    _context.reset(token)
+
+
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in (_context.get() or {}).items():

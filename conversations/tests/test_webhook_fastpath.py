@@ -39,10 +39,13 @@ def events(broker, django_db_blocker) -> list[tuple[str, str]]:
         return list(InboundEvent.objects.order_by("id").values_list("channel", "external_id"))
 
 
-def post_telegram(base: str, broker, body: bytes, *, secret: str | None = None, host: str | None = None):
+def post_telegram(base: str, broker, body: bytes, *, secret: str | None = None, host: str | None = None,
+                  request_id: str | None = None):
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret or f"tg-{broker.slug}", "Content-Type": "application/json"}
     if host:
         headers["Host"] = host
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return httpx.post(f"{base}/webhooks/telegram/{broker.slug}/", content=body, headers=headers, timeout=10)
 
 
@@ -62,10 +65,13 @@ def test_a_telegram_delivery_is_stored_in_its_brokerage_before_the_answer_and_on
     assert first.status_code == 200 and first.json() == {"ok": True, "stored": True}
     assert events(alfa, django_db_blocker) == [("telegram", "610001")]  # already there when the 200 arrived
 
-    again = post_telegram(live_server_url, alfa, body)
+    again = post_telegram(live_server_url, alfa, body, request_id="tg-redelivery-1")
     assert again.status_code == 200 and again.json() == {"ok": True, "stored": False}
     assert events(alfa, django_db_blocker) == [("telegram", "610001")]
     assert events(beta, django_db_blocker) == []
+    # Each delivery has a request id for its log lines, as Django's requests do: the caller's, or a new one.
+    assert again.headers["x-request-id"] == "tg-redelivery-1"
+    assert len(first.headers["x-request-id"]) == 32
 
 
 def test_another_brokerages_secret_and_bad_bodies_get_json_errors_and_store_nothing(

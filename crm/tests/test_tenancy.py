@@ -6,6 +6,7 @@ import logging
 import uuid
 
 import pytest
+from celery import shared_task
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
@@ -124,6 +125,29 @@ def test_log_lines_are_json_with_context_and_without_personal_data():
     line = json.loads(JsonFormatter().format(record))
     assert (line["request_id"], line["broker"], line["user_id"]) == ("req-1", "b_alfa", 7)
     assert "juan.perez" not in line["message"] and "8765" not in line["message"] and "abc123" not in line["message"]
+
+
+def _log_fields() -> dict:
+    record = logging.LogRecord("crm", logging.INFO, __file__, 1, "probe", None, None)
+    ContextFilter().filter(record)
+    return {field: getattr(record, field, None) for field in JsonFormatter.FIELDS}
+
+
+@shared_task(name="crm.tests.log_context_probe")
+def log_context_probe() -> dict:
+    return _log_fields()
+
+
+def test_a_task_logs_with_its_own_id_and_brokerage_then_hands_the_context_back(broker_a):
+    def queued_from_a_request():
+        bind_log_context(request_id="req-9", broker="b_beta", user_id=9)
+        result = log_context_probe.apply(headers={"_schema_name": broker_a.schema_name})
+        return result, _log_fields()
+
+    result, after = contextvars.copy_context().run(queued_from_a_request)
+    assert result.get() == {"request_id": None, "broker": broker_a.schema_name, "user_id": None,
+                            "task_id": result.id}
+    assert after == {"request_id": "req-9", "broker": "b_beta", "user_id": 9, "task_id": None}
 
 
 def test_redact_keeps_ordinary_text_and_ids():
