@@ -35,11 +35,11 @@ def isolated_django(name: str, env: dict[str, str] | None = None) -> str:
     url = database_url(os.environ["DATABASE_URL"], name)
     recreate_database(url, name)
     os.environ["DATABASE_URL"] = url
-    # Production settings (DEBUG off: no query log, no debug cursor), with a throw-away secret for this
-    # database; the servers and workers a benchmark starts inherit the same environment.
-    for key, value in {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
-                       "STATIC_MANIFEST": "false", "DJANGO_SETTINGS_MODULE": "crm.settings", "LOG_LEVEL": "WARNING",
-                       **(env or {})}.items():
+    # Production settings: DEBUG off (no query log, no debug cursor) even though devstack turns it on
+    # for development; the servers and workers a benchmark starts inherit the same environment.
+    os.environ["DJANGO_DEBUG"] = "false"
+    for key, value in {"DJANGO_SECRET_KEY": secrets.token_urlsafe(48), "STATIC_MANIFEST": "false",
+                       "DJANGO_SETTINGS_MODULE": "crm.settings", "LOG_LEVEL": "WARNING", **(env or {})}.items():
         os.environ.setdefault(key, value)
     import django
 
