@@ -101,11 +101,12 @@ def logout_view(request):
 
 @broker_required
 def home(request):
-    from crm.dashboard import home_charts, home_numbers
+    from crm.dashboard import home_alerts, home_charts, home_numbers
 
     numbers = home_numbers(broker=request.tenant, user=request.user)
     return render(request, "brokers/home.html", {
-        "numbers": numbers, "charts": home_charts(user=request.user) if numbers["leads"] else None,
+        "numbers": numbers, "alerts": home_alerts(user=request.user),
+        "charts": home_charts(user=request.user) if numbers["leads"] else None,
     })
 
 

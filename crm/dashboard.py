@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from appointments.models import ACTIVE_STATUSES, Appointment
 from brokers.models import Broker, User
-from conversations.selectors import conversation_visible
+from conversations.selectors import conversation_visible, dead_letter_list, outbox_list
 from leads.selectors import lead_score_histogram, lead_visible
 from pipeline.models import Stage
 from pipeline.selectors import pipeline_stage_counts
@@ -27,6 +27,15 @@ def home_numbers(*, broker: Broker, user: User) -> dict[str, int]:
             last_message_at__gte=now - timedelta(days=ACTIVE_CONVERSATION_DAYS)).count(),
         "appointments": visits.count(),
         "team": User.objects.filter(broker=broker, is_active=True).count(),
+    }
+
+
+def home_alerts(*, user: User) -> dict[str, int]:
+    """What is waiting for someone: replies of this user's conversations that did not go out (the
+    outbox) and, for an ADMIN, what failed for good (Conversaciones → Fallidos)."""
+    return {
+        "outbox": outbox_list(user=user).count(),
+        "failures": dead_letter_list().count() if user.is_broker_admin else 0,
     }
 
 

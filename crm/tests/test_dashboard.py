@@ -67,3 +67,23 @@ def test_home_numbers_count_what_the_user_may_see(broker_a, broker_b, admin_a, a
     assert (admin_numbers["leads"], admin_numbers["conversations"], admin_numbers["team"]) == (2, 1, 2)
     assert (agent_numbers["leads"], agent_numbers["conversations"]) == (1, 1)
     assert (beta_numbers["leads"], beta_numbers["conversations"]) == (0, 0)
+
+
+def test_home_points_each_user_to_what_is_waiting_for_them(page_client, broker_a, broker_b, admin_a, agent_a,
+                                                           admin_b):
+    from conversations.models import Conversation, DeadLetter, Message
+
+    with broker_a:
+        for name, agent, status in (("Mía", agent_a, "outbox"), ("Otra", None, "failed")):
+            lead = lead_make(name=name, assigned_to=agent)
+            conversation = Conversation.objects.create(lead=lead, channel="telegram", channel_user_id=name)
+            reply = Message.objects.create(conversation=conversation, channel="telegram", direction="out",
+                                           sender="assistant", text="Hola", status=status)
+        DeadLetter.objects.create(message=reply, task="conversations.send_outbound", error="Telegram 502", attempts=5)
+    admin = page_client(host_of(broker_a), admin_a).get("/").content.decode()
+    assert "1 mensaje falló aun después de reintentarlo" in admin and 'href="/conversaciones/fallidos/"' in admin
+    assert "2 respuestas no salieron por su canal" in admin
+    agent = page_client(host_of(broker_a), agent_a).get("/").content.decode()
+    assert "1 respuesta no salió por su canal" in agent and "falló" not in agent  # their own lead's only
+    other = page_client(host_of(broker_b), admin_b).get("/").content.decode()
+    assert "Requiere tu atención" not in other
