@@ -6,7 +6,7 @@ from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 
-from crm.logging import pop_log_context, push_log_context
+from crm.logging import reset_log_context, restore_log_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
@@ -30,12 +30,12 @@ app.conf.beat_schedule = {
 def _log_context_for_task(task_id=None, task=None, kwargs=None, **_) -> None:
     """A task's log lines carry its id and its brokerage's schema, and nothing of whatever ran before
     on the same worker thread (another brokerage's task, a request)."""
-    task.request.log_context_token = push_log_context(task_id=task_id,
-                                                      broker=get_schema_name_from_task(task, kwargs or {}))
+    task.request.log_context_token = reset_log_context(task_id=task_id,
+                                                       broker=get_schema_name_from_task(task, kwargs or {}))
 
 
 @task_postrun.connect
 def _log_context_after_task(task=None, **_) -> None:
     token = getattr(task.request, "log_context_token", None)
     if token is not None:
-        pop_log_context(token)
+        restore_log_context(token)

@@ -29,17 +29,13 @@ def bind_log_context(**values) -> None:
     _context.set({**(_context.get() or {}), **values})
 
 
-def reset_log_context(**values) -> None:
-    _context.set(values)
-
-
-def push_log_context(**values) -> contextvars.Token:
-    """Only `values` until `pop_log_context(token)`, which brings back what was there before (a task run
-    inside a request hands the request its own context back)."""
+def reset_log_context(**values) -> contextvars.Token:
+    """Only `values` from now on; `restore_log_context(token)` brings back what was there before (a
+    task run inside a request hands the request its own context back)."""
     return _context.set(values)
 
 
-def pop_log_context(token: contextvars.Token) -> None:
+def restore_log_context(token: contextvars.Token) -> None:
     _context.reset(token)
 
 
