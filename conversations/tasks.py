@@ -2,7 +2,9 @@
 idempotent, acks_late, retried with back-off; what finally fails becomes a DeadLetter the brokerage's
 ADMIN sees (and may retry) under Conversaciones → Fallidos."""
 
-from celery import shared_task
+from collections.abc import Callable
+
+from celery import Task, shared_task
 from django.db import transaction
 
 from conversations import delivery, intake, orchestrator
@@ -31,7 +33,7 @@ def _bury_event(task, event_id: int, exc: Exception) -> None:
                                   attempts=task.request.retries + 1)
 
 
-def _retry_or_bury(task, bury, target_id: int, exc: Exception):
+def _retry_or_bury(task: Task, bury: Callable[[Task, int, Exception], None], target_id: int, exc: Exception):
     retries = task.request.retries
     if retries >= len(RETRY_BACKOFF_SECONDS):
         bury(task, target_id, exc)
