@@ -20,6 +20,7 @@
   var current = null; // the appointment button whose dialog is open
   var dragged = null;
   var refreshing = null;
+  var refreshQueued = null;
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -50,8 +51,16 @@
   }
 
   // --- the visible days, fetched again ---------------------------------------------------------
+  // One fetch at a time; what asks while one is on its way (another change, the next week) gets one
+  // more fetch after it, so the days shown are never older than the last change announced.
   function refresh() {
-    if (refreshing) return refreshing;
+    if (refreshing) {
+      refreshQueued = refreshQueued || refreshing.catch(function () {}).then(function () {
+        refreshQueued = null;
+        return refresh();
+      });
+      return refreshQueued;
+    }
     var url = new URL(location.href);
     url.searchParams.set("parcial", "1");
     refreshing = fetch(url, { credentials: "same-origin" }).then(function (response) {
