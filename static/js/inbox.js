@@ -61,25 +61,30 @@
     list.prepend(row);
   }
 
-  // A conversation this page does not show yet: the server renders its row if it matches the filters
-  // and the user may see it (204 otherwise). Only the first page takes new rows. One fetch per row at a
-  // time: an event that arrives while it is on its way (the assistant's reply right after the lead's
-  // message) fetches the row again afterwards, so the list never keeps the older rendering.
-  var rowFetches = {}; // conversation id → "fetching" | "again"
+  // One fetch per `key` at a time: asked again while it is on its way (the assistant's reply right
+  // after the lead's message), it fetches once more afterwards, so the page never keeps a rendering
+  // older than the last event (and responses cannot overtake each other).
+  var fetching = {}; // key → "once" | "again"
 
+  function fetchLatest(key, url, apply) {
+    if (fetching[key]) { fetching[key] = "again"; return; }
+    fetching[key] = "once";
+    fetchHtml(url).then(apply).catch(function () {}).then(function () {
+      var again = fetching[key] === "again";
+      delete fetching[key];
+      if (again) fetchLatest(key, url, apply);
+    });
+  }
+
+  // A conversation this page does not show yet: the server renders its row if it matches the filters
+  // and the user may see it (204 otherwise). Only the first page takes new rows.
   function insertRow(id) {
     if (list.dataset.liveInsert !== "true") return;
-    if (rowFetches[id]) { rowFetches[id] = "again"; return; }
-    rowFetches[id] = "fetching";
-    fetchHtml(list.dataset.rowUrl.replace("/0/", "/" + id + "/") + location.search).then(function (html) {
+    fetchLatest("row-" + id, list.dataset.rowUrl.replace("/0/", "/" + id + "/") + location.search, function (html) {
       if (!html) return;
       var shown = rowOf(id);
       if (shown) shown.replaceWith(fragment(html)); else list.prepend(fragment(html));
       empty.hidden = true;
-    }).catch(function () {}).then(function () {
-      var again = rowFetches[id] === "again";
-      delete rowFetches[id];
-      if (again) insertRow(id);
     });
   }
 
@@ -166,7 +171,7 @@
   // The lead's data beside the chat follows what the assistant learns and what agents change.
   function refreshLead(data) {
     if (!chat || String(data.lead_id) !== chat.dataset.leadId) return;
-    fetchHtml(chat.dataset.leadUrl).then(function (html) {
+    fetchLatest("lead", chat.dataset.leadUrl, function (html) {
       var panel = document.querySelector(".lead-panel");
       if (html && panel) panel.replaceWith(fragment(html));
     });
