@@ -7,12 +7,9 @@ brokerage of this module's own (fresh slug), through the same services the produ
 """
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -20,7 +17,16 @@ from appointments import services as agenda
 from appointments.models import Appointment, Availability, BookingSettings
 from brokers.models import BrokerLeadConfig, User
 from leads import services as lead_services
-from tests.browser.support import brokerage_with_agent, log_in, origin, screenshot
+from tests.browser.support import (
+    brokerage_with_agent,
+    cookie_header,
+    fetch_as,
+    in_another_thread,
+    log_in,
+    origin,
+    screenshot,
+    serve_first_from,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -220,15 +226,12 @@ def test_a_change_announced_while_the_days_are_being_fetched_still_shows(brokera
     """Two changes announced back to back: the days fetched for the first were rendered before the second
     was booked. The agenda fetches them once more and shows it."""
     page = open_agenda(new_page, live_server_url, brokerage)
-    server = urlsplit(live_server_url)
-    host = f"{brokerage.slug}.{server.hostname}:{server.port}"
-    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies(origin(live_server_url,
-                                                                                           brokerage.slug)))
+    site = origin(live_server_url, brokerage.slug)
+    cookies = cookie_header(page, site)
 
     def days_rendered_then_a_visit_booked() -> str:
         with django_db_blocker.unblock(), brokerage:
-            days = httpx.get(f"http://127.0.0.1:{server.port}/agenda/?fecha={DAY.isoformat()}&parcial=1",
-                             headers={"Host": host, "Cookie": cookies}).text
+            days = fetch_as(site, f"/agenda/?fecha={DAY.isoformat()}&parcial=1", cookies)
             admin = User.objects.get(email=f"admin@{brokerage.slug}.cl")
             agent = User.objects.get(email=f"agente@{brokerage.slug}.cl")
             lead = lead_services.lead_create(actor=admin, data={"name": "Ignacio Vera"},
@@ -237,19 +240,9 @@ def test_a_change_announced_while_the_days_are_being_fetched_still_shows(brokera
                                     agent_id=agent.id)
             return days
 
-    # Playwright's event loop owns this thread; Django's ORM answers from another one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rendered_before_the_booking = pool.submit(days_rendered_then_a_visit_booked).result()
+    rendered_before_the_booking = in_another_thread(days_rendered_then_a_visit_booked)
     assert "Ignacio Vera" not in rendered_before_the_booking
-    served = []
-
-    def first_days_from_before_the_booking(route):
-        if served:
-            route.continue_()
-        else:
-            served.append(route.request.url)
-            route.fulfill(status=200, body=rendered_before_the_booking, content_type="text/html; charset=utf-8")
-    page.route(re.compile(r"/agenda/\?.*parcial=1"), first_days_from_before_the_booking)
+    served = serve_first_from(page, r"/agenda/\?.*parcial=1", rendered_before_the_booking)
     page.evaluate("""() => {
         for (const event of ["appointment_updated", "appointment_created"])
             document.dispatchEvent(new CustomEvent("crm:" + event, {detail: {data: {}, ts: new Date().toISOString()}}));

@@ -7,9 +7,7 @@ of its own on every run.
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import pytest
@@ -21,7 +19,15 @@ from conftest import committed_brokerage
 from conversations.models import Conversation, Message
 from conversations.tests.channel_stubs import telegram_update
 from leads.models import Lead
-from tests.browser.support import log_in, origin, screenshot
+from tests.browser.support import (
+    cookie_header,
+    fetch_as,
+    in_another_thread,
+    log_in,
+    origin,
+    screenshot,
+    serve_first_from,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -181,8 +187,7 @@ def test_a_reply_that_overtakes_the_new_rows_rendering_still_shows_in_the_list(
     log_in(page, site, f"admin@{brokerage.slug}.cl")
     page.goto(f"{site}/conversaciones/")
     wait_until_live(page)
-    server = urlsplit(site)
-    cookies = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies(site))
+    cookies = cookie_header(page, site)
 
     def the_row_rendered_then_the_reply() -> tuple[int, str]:
         with django_db_blocker.unblock(), brokerage:
@@ -191,27 +196,15 @@ def test_a_reply_that_overtakes_the_new_rows_rendering_still_shows_in_the_list(
                                                        last_message_at=timezone.now())
             Message.objects.create(conversation=conversation, channel="telegram", direction="in", sender="lead",
                                    text="Busco casa en Maipú")
-            row = httpx.get(f"http://127.0.0.1:{server.port}/conversaciones/{conversation.id}/fila/",
-                            headers={"Host": server.netloc, "Cookie": cookies}).text
+            row = fetch_as(site, f"/conversaciones/{conversation.id}/fila/", cookies)
             Message.objects.create(conversation=conversation, channel="telegram", direction="out",
                                    sender="assistant", text="¡Hola Ignacio! ¿Qué presupuesto tienes?",
                                    status=Message.Status.SENT)
             return conversation.id, row
 
-    # Playwright's event loop owns this thread; Django's ORM answers from another one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        conversation_id, rendered_before_the_reply = pool.submit(the_row_rendered_then_the_reply).result()
-    row_path = f"/conversaciones/{conversation_id}/fila/"
+    conversation_id, rendered_before_the_reply = in_another_thread(the_row_rendered_then_the_reply)
     assert "Busco casa en Maipú" in rendered_before_the_reply
-    served = []
-
-    def first_row_from_before_the_reply(route):
-        if served:
-            route.continue_()
-        else:
-            served.append(route.request.url)
-            route.fulfill(status=200, body=rendered_before_the_reply, content_type="text/html; charset=utf-8")
-    page.route(re.compile(re.escape(row_path)), first_row_from_before_the_reply)
+    served = serve_first_from(page, re.escape(f"/conversaciones/{conversation_id}/fila/"), rendered_before_the_reply)
     page.evaluate("""id => {
         const ts = new Date().toISOString();
         for (const [event, sender, text] of [["new_message", "lead", "Busco casa en Maipú"],
@@ -221,3 +214,4 @@ def test_a_reply_that_overtakes_the_new_rows_rendering_still_shows_in_the_list(
     }""", conversation_id)
     row = page.locator(".conv").filter(has_text="Ignacio Soto")
     expect(row.locator(".conv-preview")).to_have_text("¡Hola Ignacio! ¿Qué presupuesto tienes?")
+    assert len(served) == 1

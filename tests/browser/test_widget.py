@@ -1,14 +1,13 @@
 """The web chat widget as a visitor on the brokerage's website uses it: open it, write, get the
 assistant's answer (real server, real worker), and the brokerage gets a qualified lead."""
 
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import committed_brokerage
 from leads.models import Lead
-from tests.browser.support import origin, screenshot
+from tests.browser.support import in_another_thread, origin, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -42,7 +41,5 @@ def test_visitor_chats_through_the_widget(brokerage, live_server_url, celery_wor
         with django_db_blocker.unblock(), brokerage:
             return Lead.objects.get(channel="webchat")
 
-    # Playwright's event loop owns this thread; Django's ORM answers from another one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        lead = pool.submit(webchat_lead).result()
+    lead = in_another_thread(webchat_lead)
     assert (lead.name, lead.location, lead.property_type) == ("Ignacio", "Providencia", "departamento")
