@@ -31,6 +31,7 @@ from tests.browser.support import (
 pytestmark = pytest.mark.browser
 
 SCL = ZoneInfo("America/Santiago")
+SETTLE_MS = 15_000
 DAY = (datetime.now(SCL) + timedelta(days=3)).date()
 
 
@@ -71,9 +72,10 @@ def open_agenda(new_page, live_server_url, brokerage, query: str = "") -> Page:
 
 
 def settled(page: Page) -> None:
-    """Live, and done with the catch-up refresh the page makes once its socket connects."""
-    expect(page.locator("body")).to_have_attribute("data-live", "on")
-    expect(page.locator("#agenda")).to_have_attribute("data-refreshed", re.compile(r"\d+"))
+    """Live, and done with the catch-up refresh the page makes once its socket connects (a socket that
+    drops reconnects within seconds and refreshes again: wait for that on a busy machine)."""
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=SETTLE_MS)
+    expect(page.locator("#agenda")).to_have_attribute("data-refreshed", re.compile(r"\d+"), timeout=SETTLE_MS)
 
 
 def visit(page: Page, lead: str):
