@@ -142,7 +142,15 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="crm-asgi")},
+        "CONFIG": {
+            # No read timeout: channels_redis waits for a dashboard event with a 5 s blocking pop, and
+            # redis-py's default 5 s timeout ended an idle socket's wait with TimeoutError (the socket
+            # closed). And any timeout goes through asyncio.wait_for, which on Python 3.11 can swallow
+            # a cancellation: a socket closed while its Redis connection opened left a task popping
+            # for ever. Keepalive notices a Redis that went away.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_keepalive": True}],
+            "prefix": env("CHANNELS_PREFIX", default="crm-asgi"),
+        },
     }
 }
 

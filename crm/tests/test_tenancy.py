@@ -1,5 +1,6 @@
 """The tenancy wall for the cross-cutting pieces: cache, Celery, WebSockets, logs."""
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -86,6 +87,36 @@ async def test_websocket_joins_only_its_own_brokerage_and_receives_its_events(ca
     assert await ws_b.receive_nothing(timeout=0.5)
     await ws_a.disconnect()
     await ws_b.disconnect()
+
+
+async def test_a_quiet_dashboard_socket_still_gets_the_next_event(cast, committed_sessions):
+    """Nothing happens for longer than the channel layer's 5 s wait for an event; the socket stays."""
+    user_a, cookie_a = committed_sessions["admin_a"]
+    ws_a, connected, _ = await _connect(f"/ws/{cast.broker_a_id}/{user_a.pk}/", "alfa.localhost", cookie_a)
+    assert connected
+    assert await ws_a.receive_nothing(timeout=6.5)
+
+    envelope = {"event": "lead_updated", "data": {"id": 2}, "ts": "2026-11-28T10:00:00-03:00"}
+    await get_channel_layer().group_send(broker_group(cast.broker_a_id),
+                                         {"type": "dashboard.event", "payload": envelope})
+    assert await ws_a.receive_json_from(timeout=5) == envelope
+    await ws_a.disconnect()
+
+
+async def test_a_socket_that_closes_while_it_starts_listening_leaves_nothing_running():
+    """A consumer stops listening (its socket closed) at any moment, even while its Redis connection
+    is being opened: what listened for it ends at once, it does not keep polling Redis for ever."""
+    layer = get_channel_layer()
+    stuck = []
+    for step in range(40):
+        listening = asyncio.ensure_future(layer.receive(await layer.new_channel()))
+        await asyncio.sleep(step / 10_000)
+        listening.cancel()
+        done, _ = await asyncio.wait([listening], timeout=1)
+        if not done:
+            stuck.append(step / 10)
+            listening.cancel()
+    assert stuck == [], f"still listening after being cancelled {', '.join(map(str, stuck))} ms in"
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,9 @@
         if (event.code !== 4403) setTimeout(function () { connect(Math.min(delay * 2, 30000)); }, delay);
       };
     };
-    connect(1000);
+    // Page scripts, deferred after this one, listen for "crm:connected": open the socket once they
+    // have all run (DOMContentLoaded), or one that opens while a page script still loads would
+    // announce itself, and what happened meanwhile, to nobody.
+    document.addEventListener("DOMContentLoaded", function () { connect(1000); });
   }
 })();

@@ -72,8 +72,7 @@ def open_agenda(new_page, live_server_url, brokerage, query: str = "") -> Page:
 
 
 def settled(page: Page) -> None:
-    """Live, and done with the catch-up refresh the page makes once its socket connects (a socket that
-    drops reconnects within seconds and refreshes again: wait for that on a busy machine)."""
+    """Live, and done with the catch-up refresh the page makes once its socket connects."""
     expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=SETTLE_MS)
     expect(page.locator("#agenda")).to_have_attribute("data-refreshed", re.compile(r"\d+"), timeout=SETTLE_MS)
 
@@ -251,3 +250,31 @@ def test_a_change_announced_while_the_days_are_being_fetched_still_shows(brokera
     }""")
     expect(visit(page, "Ignacio Vera")).to_contain_text("16:00")
     assert len(served) == 1
+
+
+def test_a_visit_booked_while_the_page_loads_shows_once_it_is_live(brokerage, live_server_url, new_page,
+                                                                    django_db_blocker):
+    """A visit is booked after the server rendered the agenda and before the page's own script has
+    arrived (the socket could open meanwhile): the catch-up refresh on connecting still shows it."""
+    page = new_page()
+    site = origin(live_server_url, brokerage.slug)
+    log_in(page, site, f"admin@{brokerage.slug}.cl")
+    expect(page.locator("body")).to_have_attribute("data-live", "on")
+
+    def a_visit_booked() -> None:
+        with django_db_blocker.unblock(), brokerage:
+            admin = User.objects.get(email=f"admin@{brokerage.slug}.cl")
+            agent = User.objects.get(email=f"agente@{brokerage.slug}.cl")
+            lead = lead_services.lead_create(actor=admin, data={"name": "Tomás Silva"},
+                                             config=BrokerLeadConfig.objects.get(broker=brokerage))
+            agenda.appointment_book(lead=lead, start=at(14), appointment_type="property_visit", actor=admin,
+                                    agent_id=agent.id)
+
+    def agenda_script_late(route):
+        in_another_thread(a_visit_booked)
+        page.wait_for_timeout(1000)  # time enough for a socket to open
+        route.continue_()
+
+    page.route(re.compile(r"/static/js/agenda\.js"), agenda_script_late)
+    page.goto(f"{site}/agenda/?fecha={DAY.isoformat()}")
+    expect(visit(page, "Tomás Silva")).to_contain_text("14:00", timeout=SETTLE_MS)
