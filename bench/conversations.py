@@ -32,7 +32,8 @@ OPEN_LOOP_GRACE = 3  # open loop: stop sending after 3x the planned duration
 TURNS = 60
 REPLY_RATE, REPLY_MESSAGES = 5, 100  # webhook -> reply stored: sends per second (open loop), how many
 WARM_UP_MESSAGES = 5  # answered before the measured ones (the worker's first turns set up its clients)
-CONVERSATIONS, ROUNDS, LLM_DELAY = 100, 2, 1.0
+CONVERSATIONS, LLM_DELAY = 100, 1.0
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))  # messages per conversation in part 4
 WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "64")
 PARTS = os.environ.get("BENCH_PARTS", "1234")  # which parts to run, e.g. BENCH_PARTS=4 while working on one
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("bandeja-de-salida/", views.outbox, name="inbox_outbox"),
     path("fallidos/", views.failures, name="inbox_failures"),
+    path("pestanas/", views.inbox_tabs, name="inbox_tabs"),
     path("fallidos/<int:dead_letter_id>/reintentar/", views.failure_retry, name="inbox_failure_retry"),
     path("fallidos/<int:dead_letter_id>/descartar/", views.failure_dismiss, name="inbox_failure_dismiss"),
     path("<int:conversation_id>/", views.conversation_detail, name="inbox_conversation"),

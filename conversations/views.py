@@ -39,6 +39,12 @@ def _tab_counts(request) -> dict:
     return counts
 
 
+@broker_required
+def inbox_tabs(request):
+    """The tabs with their badges (the live inbox refreshes them when a reply goes out or does not)."""
+    return render(request, "conversations/_tabs.html", _tab_counts(request))
+
+
 def _inbox_context(request, **extra) -> dict:
     conversations = selectors.inbox_list(user=request.user, **_filters(request))
     return {

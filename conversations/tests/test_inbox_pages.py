@@ -244,6 +244,20 @@ def test_outbox_lists_what_did_not_go_out(admin, broker_a, inbox_a):
     assert '<span class="badge badge-warn">3</span>' in html(admin.get(INBOX))
 
 
+def test_the_tabs_fragment_counts_what_each_user_may_see(admin, agent, broker_a, broker_b, admin_b, page_client,
+                                                          inbox_a):
+    """The live inbox refreshes its badges from here: the agent counts only their own leads' replies
+    and has no failures tab; another brokerage counts nothing of Alfa's."""
+    with broker_a:
+        message_make(inbox_a["ana"], "Sin canal", sender="assistant", status="outbox")
+        message_make(inbox_a["carla"], "Falló", sender="assistant", status="failed")
+    assert '<span class="badge badge-warn">2</span>' in html(admin.get(f"{INBOX}pestanas/"))
+    agents_tabs = html(agent.get(f"{INBOX}pestanas/"))
+    assert '<span class="badge badge-warn">1</span>' in agents_tabs and "Fallidos" not in agents_tabs
+    other = html(page_client(host_of(broker_b), admin_b).get(f"{INBOX}pestanas/"))
+    assert "Bandeja de salida" in other and "badge-warn" not in other
+
+
 def test_query_counts_do_not_grow_with_the_conversations(admin, broker_a, admin_a, django_assert_num_queries):
     with broker_a:
         conversations = [conversation_make(name=f"Lead {i}", human_mode=True) for i in range(30)]

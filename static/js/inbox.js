@@ -159,6 +159,27 @@
   // A receipt may overtake the bubble it belongs to: apply it once pending fetches are done.
   on("message_status", function (data) { loading.then(function () { applyStatus(data); }); });
 
+  // --- the tabs' badges ---------------------------------------------------------------------
+  // What did not go out (and, for an ADMIN, what failed) is counted again when a reply goes out, lands
+  // in the outbox or fails, and after a reconnect. Only the badges change: the current tab stays.
+  var tabs = document.querySelector("[data-tabs-url]");
+  var COUNTED_STATUSES = ["sent", "outbox", "needs_template", "failed"];
+
+  function refreshTabs() {
+    fetchLatest("tabs", tabs.dataset.tabsUrl, function (html) {
+      if (!html) return;
+      fragment(html).querySelectorAll("a[href]").forEach(function (fresh) {
+        var shown = tabs.querySelector('a[href="' + fresh.getAttribute("href") + '"]');
+        if (shown) shown.innerHTML = fresh.innerHTML;
+      });
+    });
+  }
+
+  if (tabs) {
+    document.addEventListener("crm:connected", refreshTabs);
+    on("message_status", function (data) { if (COUNTED_STATUSES.indexOf(data.status) !== -1) refreshTabs(); });
+  }
+
   on("human_mode_changed", function (data) {
     var row = rowOf(data.conversation_id);
     if (row) row.querySelector(".badge-human").hidden = !data.human_mode;

@@ -215,3 +215,30 @@ def test_a_reply_that_overtakes_the_new_rows_rendering_still_shows_in_the_list(
     row = page.locator(".conv").filter(has_text="Ignacio Soto")
     expect(row.locator(".conv-preview")).to_have_text("¡Hola Ignacio! ¿Qué presupuesto tienes?")
     assert len(served) == 1
+
+
+def test_the_outbox_badge_counts_a_reply_that_could_not_go_out_without_reloading(
+        cast, live_server_url, celery_worker_process, new_page, django_db_blocker):
+    """A brokerage whose Telegram bot has no token: the assistant's reply lands in the outbox, and the
+    open inbox's "Bandeja de salida" tab shows it."""
+    def brokerage_without_bot_token():
+        with django_db_blocker.unblock():
+            broker = committed_brokerage("sinbot", "Corredora Sin Bot")
+            BrokerChatConfig.objects.filter(broker=broker).update(telegram_bot_token="",
+                                                                  telegram_secret_token=TELEGRAM_SECRET)
+            return broker
+
+    broker = in_another_thread(brokerage_without_bot_token)
+    page = new_page()
+    site = origin(live_server_url, broker.slug)
+    log_in(page, site, f"admin@{broker.slug}.cl")
+    page.goto(f"{site}/conversaciones/")
+    wait_until_live(page)
+    tabs = page.get_by_role("navigation", name="Bandejas")
+    outbox_tab = tabs.get_by_role("link", name=re.compile("Bandeja de salida"))
+    expect(outbox_tab).to_have_text("Bandeja de salida")
+
+    lead_writes(live_server_url, broker.slug, 9_100, "Hola, busco casa en Peñalolén")
+    expect(outbox_tab).to_have_text("Bandeja de salida 1", timeout=LIVE_MS)
+    expect(tabs.get_by_role("link", name="Conversaciones")).to_have_attribute("aria-current", "page")
+    screenshot(page, "inbox-outbox-badge")
