@@ -61,6 +61,17 @@ def brokerage(cast, django_db_blocker):
     return broker
 
 
+def book_for_a_new_lead(brokerage, name: str, *, hour: int) -> None:
+    """A new lead `name` and a visit with the agent on DAY at `hour`, booked by the ADMIN (call it
+    inside `django_db_blocker.unblock()` and the brokerage)."""
+    admin = User.objects.get(email=f"admin@{brokerage.slug}.cl")
+    agent = User.objects.get(email=f"agente@{brokerage.slug}.cl")
+    lead = lead_services.lead_create(actor=admin, data={"name": name},
+                                     config=BrokerLeadConfig.objects.get(broker=brokerage))
+    agenda.appointment_book(lead=lead, start=at(hour), appointment_type="property_visit", actor=admin,
+                            agent_id=agent.id)
+
+
 def open_agenda(new_page, live_server_url, brokerage, query: str = "") -> Page:
     page = new_page()
     page.set_viewport_size({"width": 1440, "height": 1000})
@@ -233,12 +244,7 @@ def test_a_change_announced_while_the_days_are_being_fetched_still_shows(brokera
     def days_rendered_then_a_visit_booked() -> str:
         with django_db_blocker.unblock(), brokerage:
             days = fetch_as(site, f"/agenda/?fecha={DAY.isoformat()}&parcial=1", cookies)
-            admin = User.objects.get(email=f"admin@{brokerage.slug}.cl")
-            agent = User.objects.get(email=f"agente@{brokerage.slug}.cl")
-            lead = lead_services.lead_create(actor=admin, data={"name": "Ignacio Vera"},
-                                             config=BrokerLeadConfig.objects.get(broker=brokerage))
-            agenda.appointment_book(lead=lead, start=at(16), appointment_type="property_visit", actor=admin,
-                                    agent_id=agent.id)
+            book_for_a_new_lead(brokerage, "Ignacio Vera", hour=16)
             return days
 
     rendered_before_the_booking = in_another_thread(days_rendered_then_a_visit_booked)
@@ -263,12 +269,7 @@ def test_a_visit_booked_while_the_page_loads_shows_once_it_is_live(brokerage, li
 
     def a_visit_booked() -> None:
         with django_db_blocker.unblock(), brokerage:
-            admin = User.objects.get(email=f"admin@{brokerage.slug}.cl")
-            agent = User.objects.get(email=f"agente@{brokerage.slug}.cl")
-            lead = lead_services.lead_create(actor=admin, data={"name": "Tomás Silva"},
-                                             config=BrokerLeadConfig.objects.get(broker=brokerage))
-            agenda.appointment_book(lead=lead, start=at(14), appointment_type="property_visit", actor=admin,
-                                    agent_id=agent.id)
+            book_for_a_new_lead(brokerage, "Tomás Silva", hour=14)
 
     def agenda_script_late(route):
         in_another_thread(a_visit_booked)
