@@ -177,7 +177,13 @@
 
   if (tabs) {
     document.addEventListener("crm:connected", refreshTabs);
-    on("message_status", function (data) { if (COUNTED_STATUSES.indexOf(data.status) !== -1) refreshTabs(); });
+    on("message_status", function (data) {
+      if (COUNTED_STATUSES.indexOf(data.status) === -1) return;
+      // A reply going out lowers a count only when one is shown (one leaving the outbox or retried):
+      // every ordinary reply would otherwise have every open inbox count again.
+      if (data.status === "sent" && !tabs.querySelector(".badge")) return;
+      refreshTabs();
+    });
   }
 
   on("human_mode_changed", function (data) {
