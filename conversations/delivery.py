@@ -52,9 +52,12 @@ def message_deliver(*, message_id: int, config: BrokerChatConfig | None = None) 
     then raised as RetryableSendError so the task tries again later."""
     transient_error = ""
     with transaction.atomic():
-        message = (Message.objects.select_for_update().select_related("conversation")
-                   .filter(pk=message_id, direction=Message.Direction.OUT).first())
-        if message is None or message.status in DONE:
+        try:  # get(), not first(): no ORDER BY to compile for a look-up by key
+            message = Message.objects.select_for_update().select_related("conversation").get(
+                pk=message_id, direction=Message.Direction.OUT)
+        except Message.DoesNotExist:
+            return
+        if message.status in DONE:
             return
         config = config or BrokerChatConfig.objects.get(broker_id=connection.tenant.id)
         message.attempts += 1

@@ -91,9 +91,12 @@ def lead_to_lock(message_id: int) -> int | None:
 
 def load(message_id: int) -> Turn | None:
     """The turn to run, or None when there is nothing left to do (already answered, or not inbound)."""
-    message = (Message.objects.select_related("conversation__lead", "reply")
-               .filter(pk=message_id, direction=Message.Direction.IN).first())
-    if message is None or message.status != Message.Status.RECEIVED:
+    try:  # get(), not first(): no ORDER BY to compile for a look-up by key
+        message = Message.objects.select_related("conversation__lead", "reply").get(
+            pk=message_id, direction=Message.Direction.IN)
+    except Message.DoesNotExist:
+        return None
+    if message.status != Message.Status.RECEIVED:
         return None
     reply = getattr(message, "reply", None)  # the reverse one-to-one, fetched in the same query
     if reply is not None:  # a retry after the reply was stored: send it again, never drop it
@@ -184,12 +187,22 @@ def hand_off(turn: Turn) -> None:
                                      "human_mode": True, "by": None})
 
 
-def build_context(turn: Turn, *, learned: dict, handoff: bool, lead_config: BrokerLeadConfig,
-                  prompt: BrokerPromptConfig) -> assistant.TurnContext:
-    broker = connection.tenant
+def is_first_turn(turn: Turn, recent: list[Message], limit: int) -> bool:
+    """Nothing has been said to the lead yet. The latest messages answer it when they hold a reply or
+    are the whole conversation (fewer than `limit`; every reply has text); otherwise the database does."""
+    if any(m.direction == Message.Direction.OUT for m in recent):
+        return False
+    if len(recent) < limit:
+        return True
+    return not Message.objects.filter(conversation=turn.conversation, direction=Message.Direction.OUT).exists()
+
+
+def build_context(turn: Turn, *, recent: list[Message], learned: dict, handoff: bool, configs: Configs
+                  ) -> assistant.TurnContext:
+    broker, lead_config, prompt = connection.tenant, configs.lead, configs.prompt
     known = known_fields(turn.lead)
     priority = list(lead_config.field_priority) + [f for f in LEAD_FIELDS if f not in lead_config.field_priority]
-    first_turn = not Message.objects.filter(conversation=turn.conversation, direction=Message.Direction.OUT).exists()
+    first_turn = is_first_turn(turn, recent, configs.chat.context_messages)
     return assistant.TurnContext(
         broker_name=broker.name, assistant_name=prompt.assistant_name, greeting=prompt.greeting,
         prompt_sections=prompt.sections, known=known, missing=[f for f in priority if f not in known],
@@ -210,16 +223,16 @@ def passages(turn: Turn, *, learned: dict) -> list[str]:
     return [hit.text for hit in hits]
 
 
-def history(turn: Turn, limit: int) -> list[dict[str, str]]:
-    """The latest `limit` messages as chat turns (the newest, never the oldest)."""
+def history(recent: list[Message]) -> list[dict[str, str]]:
+    """The latest messages (`selectors.recent_messages`) as chat turns."""
     roles = {Message.Sender.LEAD: "user"}
     return [{"role": roles.get(m.sender, "assistant"), "content": sanitise(m.text) if m.sender == "lead" else m.text}
-            for m in selectors.recent_messages(conversation=turn.conversation, limit=limit)]
+            for m in recent]
 
 
-def generate_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfig) -> str:
+def generate_reply(turn: Turn, ctx: assistant.TurnContext, recent: list[Message]) -> str:
     """Ask the LLM facade (a breaker per provider, then the fallback, then the offline assistant)."""
-    messages = [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(turn, chat.context_messages)]
+    messages = [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(recent)]
     release_connection()
     result = llm_complete(broker=connection.tenant, messages=messages, call_type="chat", lead_id=turn.lead.id,
                           tools=assistant.tools_offered(ctx) or None, context={"turn": ctx})
@@ -229,19 +242,19 @@ def generate_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfi
     return text or assistant.offline_reply(ctx)
 
 
-def cached_or_generated_reply(turn: Turn, ctx: assistant.TurnContext, chat: BrokerChatConfig) -> str:
+def cached_or_generated_reply(turn: Turn, ctx: assistant.TurnContext, recent: list[Message]) -> str:
     """A general question (a question mark, no lead data, no visit on the table, not about stock) is
     looked up in the brokerage's semantic cache first. An answer is stored only when nothing
     personal was in the prompt (the lead's data, an agent's note) and no visit tool was offered.
     `variant` is what the rest of the reply depends on (greeting, next questions, calificación)."""
     general = "?" in turn.text and not ctx.learned_now and ctx.visit is None and ctx.catalog is None
     if not general:
-        return generate_reply(turn, ctx, chat)
+        return generate_reply(turn, ctx, recent)
     variant = f"{int(ctx.first_turn)}|{ctx.calificacion}|{','.join(ctx.missing[:2])}"
     cached = cache_lookup(question=turn.text, variant=variant)
     if cached is not None:
         return cached
-    text = generate_reply(turn, ctx, chat)
+    text = generate_reply(turn, ctx, recent)
     if not ctx.known and not ctx.handback_note and text != FIXED_REPLY:
         cache_store(question=turn.text, answer=text, variant=variant)
     return text
@@ -280,10 +293,10 @@ def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
             handoff = wants_human(turn)
             if handoff:
                 hand_off(turn)
-            ctx = build_context(turn, learned=learned, handoff=handoff, lead_config=configs.lead,
-                                prompt=configs.prompt)
+            recent = selectors.recent_messages(conversation=turn.conversation, limit=configs.chat.context_messages)
+            ctx = build_context(turn, recent=recent, learned=learned, handoff=handoff, configs=configs)
             announce_typing(turn)
-        text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, configs.chat)
+        text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, recent)
         # The turn sends its own reply once stored (no second task). Inside an outer transaction
         # (tests) the reply is queued on commit instead: nothing may be sent before it commits.
         send_here = not connection.in_atomic_block

@@ -111,13 +111,15 @@ def status_apply(*, channel: str, update: StatusUpdate) -> bool:
 @transaction.atomic(savepoint=False)  # nothing here is caught and recovered from
 def reply_create(*, inbound: Message, text: str, sender: str = Message.Sender.ASSISTANT,
                  sender_user: User | None = None, queue_delivery: bool = True) -> Message:
-    """Store the reply to an inbound message (at most one) and queue its sending after commit
-    (unless the caller sends it itself, as a turn does: `delivery.deliver_now`)."""
-    existing = Message.objects.filter(reply_to=inbound).first()
-    if existing is not None:
-        return existing
-    return _outbound_create(conversation=inbound.conversation, text=text, sender=sender, sender_user=sender_user,
-                            reply_to=inbound, queue_delivery=queue_delivery)
+    """Store the reply to an inbound message and queue its sending after commit (unless the caller
+    sends it itself, as a turn does: `delivery.deliver_now`). At most one reply: the unique `reply_to`
+    decides (no look-up first), and a second call gets the stored one."""
+    try:
+        with transaction.atomic():
+            return _outbound_create(conversation=inbound.conversation, text=text, sender=sender,
+                                    sender_user=sender_user, reply_to=inbound, queue_delivery=queue_delivery)
+    except IntegrityError:
+        return Message.objects.get(reply_to=inbound)
 
 
 def _outbound_create(*, conversation: Conversation, text: str, sender: str, sender_user: User | None,

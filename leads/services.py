@@ -4,6 +4,7 @@ After any change to a lead's data its calificacion, pipeline stage and score fol
 order: the stage is part of the score), and the dashboards hear about it once it commits.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -63,16 +64,22 @@ def _fields_set(lead: Lead, data: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _lead_validate(lead: Lead) -> None:
+_IDENTITY_FIELDS = {"phone", "email", "channel", "channel_user_id"}
+
+
+def _lead_validate(lead: Lead, changed: Iterable[str] | None = None) -> None:
+    """Refuse a budget without its currency, and an identity (phone, e-mail, channel user) another lead
+    has; of a lead being updated only the `changed` identities are checked (the others were already)."""
     if lead.budget_amount is not None and not lead.budget_currency:
         raise ApplicationError("Indica si el presupuesto está en UF o CLP.", code="budget_currency_required",
                                details={"budget_currency": ["Obligatorio cuando hay presupuesto."]})
+    check = _IDENTITY_FIELDS if changed is None else _IDENTITY_FIELDS & set(changed)
     identity = Q()
-    if lead.phone:
+    if lead.phone and "phone" in check:
         identity |= Q(phone=lead.phone)
-    if lead.email:
+    if lead.email and "email" in check:
         identity |= Q(email=lead.email)
-    if lead.channel_user_id:
+    if lead.channel_user_id and check & {"channel", "channel_user_id"}:
         identity |= Q(channel=lead.channel, channel_user_id=lead.channel_user_id)
     if not identity:
         return
@@ -113,7 +120,7 @@ def lead_update(*, lead: Lead, actor: User | None, data: dict[str, Any], config:
     changed = _fields_set(lead, data)
     if not changed:
         return lead
-    _lead_validate(lead)
+    _lead_validate(lead, changed)
     # Only the changed columns: the conversation worker updates counters on the same row meanwhile.
     lead.save(update_fields={column for field in changed for column in _COLUMNS.get(field, [field])} | {"updated_at"})
     # Names only: the timeline is not encrypted, and income or DICOM values must not land there.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conversations import orchestrator
+from conversations import orchestrator, selectors, services
 from conversations.models import Conversation, Message
 from crm.realtime.groups import broker_group
 from crm.redis import redis_client
@@ -26,9 +26,7 @@ def test_context_is_the_latest_messages_not_the_oldest(conversation, broker_a):
     with broker_a:
         for number in range(30):
             add_message(conversation, f"mensaje {number}", external_id=str(number))
-        turn = orchestrator.Turn(message=conversation.messages.last(), conversation=conversation,
-                                 lead=conversation.lead, text="")
-        history = orchestrator.history(turn, limit=20)
+        history = orchestrator.history(selectors.recent_messages(conversation=conversation, limit=20))
     assert [m["content"] for m in history] == [f"mensaje {n}" for n in range(10, 30)]
     assert {m["role"] for m in history} == {"user"}
 
@@ -112,3 +110,30 @@ def test_dashboards_see_the_assistant_typing_before_its_reply(conversation, brok
     groups, typing = published[events.index("typing")]
     assert typing["data"] == {"conversation_id": conversation.id, "lead_id": conversation.lead_id}
     assert groups == [broker_group(broker_a.id)]  # this brokerage's dashboards only
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("earlier_reply", "expected"), [(False, True), (True, False)])
+def test_the_first_turn_is_known_even_when_the_latest_messages_hold_no_reply(conversation, broker_a,
+                                                                            earlier_reply, expected):
+    with broker_a:
+        if earlier_reply:
+            add_message(conversation, "¡Hola! Soy Sofía.", direction="out", sender="assistant", status="sent")
+        for number in range(5):  # more inbound messages than the window: the reply, if any, is outside it
+            add_message(conversation, f"mensaje {number}", external_id=str(number))
+        turn = orchestrator.Turn(message=conversation.messages.last(), conversation=conversation,
+                                 lead=conversation.lead, text="")
+        recent = selectors.recent_messages(conversation=conversation, limit=3)
+        assert orchestrator.is_first_turn(turn, recent, 3) is expected
+        whole = selectors.recent_messages(conversation=conversation, limit=20)  # the window holds everything
+        assert orchestrator.is_first_turn(turn, whole, 20) is expected
+
+
+@pytest.mark.django_db
+def test_a_message_gets_one_reply_however_often_it_is_answered(conversation, broker_a):
+    with broker_a:
+        inbound = add_message(conversation, "hola", external_id="1")
+        first = services.reply_create(inbound=inbound, text="¡Hola!", queue_delivery=False)
+        again = services.reply_create(inbound=inbound, text="¡Hola otra vez!", queue_delivery=False)
+        assert again.id == first.id
+        assert list(Message.objects.filter(direction="out").values_list("text", flat=True)) == ["¡Hola!"]
