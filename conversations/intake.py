@@ -141,8 +141,9 @@ def whatsapp_accept(*, signature: str, body: bytes) -> Answer:
 def event_process(*, event_id: int) -> list[tuple[int, int]]:
     """Turn one stored delivery (current brokerage) into messages and receipts; (message id, lead id)
     of each new inbound message, whose turn is still to run. Done once: a processed event is skipped."""
-    event = InboundEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
-    if event is None:
+    try:  # get(), not first(): no ORDER BY to compile for a look-up by key
+        event = InboundEvent.objects.select_for_update().get(pk=event_id, processed_at__isnull=True)
+    except InboundEvent.DoesNotExist:
         return []
     if event.channel == Channel.TELEGRAM:
         inbound = telegram.parse_update(event.payload)

@@ -37,14 +37,14 @@ def _lead_for_channel(*, channel: str, inbound: InboundMessage) -> Lead:
 def _conversation_for(*, channel: str, inbound: InboundMessage) -> Conversation:
     # Only what storing and announcing the message needs: the whole lead (encrypted columns decrypted)
     # was a third of the webhook's ORM time.
-    conversation = (Conversation.objects.select_related("lead").only("id", "lead", "lead__assigned_to")
-                    .filter(channel=channel, channel_user_id=inbound.channel_user_id).first())
-    if conversation is None:
-        conversation = Conversation.objects.create(
+    try:  # get() on the unique (channel, user): no ORDER BY to compile
+        return (Conversation.objects.select_related("lead").only("id", "lead", "lead__assigned_to")
+                .get(channel=channel, channel_user_id=inbound.channel_user_id))
+    except Conversation.DoesNotExist:
+        return Conversation.objects.create(
             lead=_lead_for_channel(channel=channel, inbound=inbound), channel=channel,
             channel_user_id=inbound.channel_user_id,
         )
-    return conversation
 
 
 @transaction.atomic(savepoint=False)  # only the insert below recovers from an error, in its own savepoint
