@@ -8,8 +8,10 @@ Runs in its own database (crm_bench_conv) with a real uvicorn server and a real 
 """
 
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import signal
 import socket
 import statistics
@@ -234,20 +236,31 @@ def bench_turn(broker) -> None:
     from conversations.channels.base import InboundMessage
 
     print("\n2. One conversation turn, instant LLM stub (server work: turn time minus the LLM call)")
-    work, queries = [], []
+
+    def received(index: int) -> int:
+        inbound = InboundMessage(external_id=f"turn-{index}", channel_user_id=str(90_000 + index % 10),
+                                 text="me llamo Ana y busco depto en Ñuñoa de 3.500 UF")
+        return services.message_receive(channel="telegram", inbound=inbound).id
+
+    work, queries, calls = [], [], []
     with broker:
         for index in range(TURNS):
-            inbound = InboundMessage(external_id=f"turn-{index}", channel_user_id=str(90_000 + index % 10),
-                                     text="me llamo Ana y busco depto en Ñuñoa de 3.500 UF")
-            message = services.message_receive(channel="telegram", inbound=inbound)
+            message_id = received(index)
             with CaptureQueriesContext(connection) as captured, Timer() as timer:
-                orchestrator.run_turn(message_id=message.id)
+                orchestrator.run_turn(message_id=message_id)
             llm_ms = LLMCall.objects.filter(broker=broker).latest("id").latency_ms
             work.append(timer.seconds - llm_ms / 1000)
             queries.append(len(captured))
+        for index in range(TURNS, TURNS + 10):  # profiled apart: the profiler slows what it measures
+            message_id = received(index)
+            profile = cProfile.Profile()
+            profile.runcall(orchestrator.run_turn, message_id=message_id)
+            calls.append(pstats.Stats(profile).total_calls)
     row("server work per turn", summary_ms(work[5:]), "target: median < 30 ms")
     row("SQL statements per turn (median, max)", f"{statistics.median(queries):.0f}, {max(queries)}",
         "target: ≤ 25")
+    row("Python function calls per turn (median)", f"{statistics.median(calls):,.0f}",
+        "a count: the machine's load does not move it")
 
 
 # --- 3. webhook -> reply stored -----------------------------------------------------------------
