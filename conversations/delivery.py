@@ -46,18 +46,30 @@ def _set_status(message: Message, status: str, *, external_id: str = "", error: 
                                  "status": status})
 
 
-def message_deliver(*, message_id: int, config: BrokerChatConfig | None = None) -> None:
+def _locked(message_id: int, stored: Message | None) -> Message | None:
+    """The outbound message with its row locked: the caller's `stored` copy with its status and
+    attempts read again under the lock (the rest of an outbound message does not change), or the
+    whole message with its conversation."""
+    outbound = Message.objects.select_for_update().filter(direction=Message.Direction.OUT)
+    try:  # get(), not first(): no ORDER BY to compile for a look-up by key
+        if stored is None:
+            return outbound.select_related("conversation").get(pk=message_id)
+        stored.status, stored.attempts = outbound.values_list("status", "attempts").get(pk=message_id)
+        return stored
+    except Message.DoesNotExist:
+        return None
+
+
+def message_deliver(*, message_id: int, config: BrokerChatConfig | None = None,
+                    stored: Message | None = None) -> None:
     """Send one stored outbound message. Already sent → nothing. No credentials → outbox.
     Outside WhatsApp's window → needs a template. A transient failure is recorded on the message,
-    then raised as RetryableSendError so the task tries again later."""
+    then raised as RetryableSendError so the task tries again later. `stored`: the message as its
+    caller just wrote it, with its conversation (a turn's reply), to spare loading it again."""
     transient_error = ""
     with transaction.atomic():
-        try:  # get(), not first(): no ORDER BY to compile for a look-up by key
-            message = Message.objects.select_for_update().select_related("conversation").get(
-                pk=message_id, direction=Message.Direction.OUT)
-        except Message.DoesNotExist:
-            return
-        if message.status in DONE:
+        message = _locked(message_id, stored)
+        if message is None or message.status in DONE:
             return
         config = config or BrokerChatConfig.objects.get(broker_id=connection.tenant.id)
         message.attempts += 1
@@ -80,12 +92,13 @@ def message_deliver(*, message_id: int, config: BrokerChatConfig | None = None) 
         raise RetryableSendError(transient_error)
 
 
-def deliver_now(*, message_id: int, config: BrokerChatConfig) -> None:
+def deliver_now(*, reply: Message, config: BrokerChatConfig) -> None:
     """Send a just-stored reply from the worker thread that wrote it (no second task per turn; the
     turn's own chat settings); a transient failure leaves it to `send_outbound`'s retries, a crash
     before this to the sweep."""
+    message_id = reply.id
     try:
-        message_deliver(message_id=message_id, config=config)
+        message_deliver(message_id=message_id, config=config, stored=reply)
     except RetryableSendError:
         from conversations.tasks import RETRY_BACKOFF_SECONDS, send_outbound
 

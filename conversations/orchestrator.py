@@ -304,5 +304,5 @@ def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
             reply = services.reply_create(inbound=turn.message, text=text, queue_delivery=not send_here)
             Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
         if send_here:
-            delivery.deliver_now(message_id=reply.id, config=configs.chat)
+            delivery.deliver_now(reply=reply, config=configs.chat)
         return reply

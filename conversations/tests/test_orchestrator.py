@@ -2,7 +2,7 @@
 
 import pytest
 
-from conversations import orchestrator, selectors, services
+from conversations import delivery, orchestrator, selectors, services
 from conversations.models import Conversation, Message
 from crm.realtime.groups import broker_group
 from crm.redis import redis_client
@@ -137,3 +137,17 @@ def test_a_message_gets_one_reply_however_often_it_is_answered(conversation, bro
         again = services.reply_create(inbound=inbound, text="¡Hola otra vez!", queue_delivery=False)
         assert again.id == first.id
         assert list(Message.objects.filter(direction="out").values_list("text", flat=True)) == ["¡Hola!"]
+
+
+@pytest.mark.django_db
+def test_a_reply_handed_over_as_stored_is_not_sent_again_once_the_database_says_sent(
+        conversation, broker_a, alfa_channels, telegram_stub):
+    with broker_a:
+        reply = add_message(conversation, "¡Hola, Ana!", direction="out", sender="assistant", status="queued")
+        delivery.message_deliver(message_id=reply.id, config=alfa_channels, stored=reply)
+        assert telegram_stub.sent_texts() == ["¡Hola, Ana!"]
+        stale = Message.objects.get(pk=reply.pk)
+        stale.status = "queued"  # the caller's copy is behind: another send went out meanwhile
+        delivery.message_deliver(message_id=reply.id, config=alfa_channels, stored=stale)
+        assert Message.objects.get(pk=reply.pk).status == "sent"
+    assert telegram_stub.sent_texts() == ["¡Hola, Ana!"]
