@@ -334,16 +334,15 @@ def cpu_seconds(process: subprocess.Popen) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in [parent, *parent.children(recursive=True)])
 
 
-def post_or_count(client, url: str, body: bytes, failed: Counter) -> bool:
+def post_or_count(client, url: str, body: bytes, failed: Counter) -> None:
     """POST one webhook; a refusal or failure is counted (it never becomes a turn)."""
     try:
         response = client.post(url, content=body)
     except Exception as error:  # noqa: BLE001 - counted and reported
         failed[type(error).__name__] += 1
-        return False
+        return
     if not response.is_success:
         failed[f"HTTP {response.status_code}"] += 1
-    return response.is_success
 
 
 def throughput_run(label: str, telegram_stub, processes: dict, first_chat: int, drive) -> None:
