@@ -299,10 +299,11 @@ def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
         text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, recent)
         # The turn sends its own reply once stored (no second task). Inside an outer transaction
         # (tests) the reply is queued on commit instead: nothing may be sent before it commits.
+        # The reply commits first, then the message is marked processed: a retry after a stop in
+        # between finds the reply in `load` and sends it, without asking the LLM again.
         send_here = not connection.in_atomic_block
-        with transaction.atomic():
-            reply = services.reply_create(inbound=turn.message, text=text, queue_delivery=not send_here)
-            Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
+        reply = services.reply_create(inbound=turn.message, text=text, queue_delivery=not send_here)
+        Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
         if send_here:
             delivery.deliver_now(reply=reply, config=configs.chat)
         return reply

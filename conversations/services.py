@@ -108,12 +108,12 @@ def status_apply(*, channel: str, update: StatusUpdate) -> bool:
     return True
 
 
-@transaction.atomic(savepoint=False)  # nothing here is caught and recovered from
 def reply_create(*, inbound: Message, text: str, sender: str = Message.Sender.ASSISTANT,
                  sender_user: User | None = None, queue_delivery: bool = True) -> Message:
     """Store the reply to an inbound message and queue its sending after commit (unless the caller
     sends it itself, as a turn does: `delivery.deliver_now`). At most one reply: the unique `reply_to`
-    decides (no look-up first), and a second call gets the stored one."""
+    decides (no look-up first), and a second call gets the stored one. Called outside a transaction,
+    the insert is a transaction of its own (no savepoint to set and release)."""
     try:
         with transaction.atomic():
             return _outbound_create(conversation=inbound.conversation, text=text, sender=sender,
