@@ -353,9 +353,14 @@ def throughput_run(label: str, telegram_stub, processes: dict, first_chat: int, 
 
     chats = range(first_chat, first_chat + CONVERSATIONS)
 
-    def replies() -> int:
-        return sum(1 for r in list(telegram_stub.requests)
-                   if r["path"].endswith("/sendMessage") and int(r["json"]["chat_id"]) in chats)
+    counted = {"seen": len(telegram_stub.requests), "replies": 0}  # only requests made from here on
+
+    def replies() -> int:  # counts the stub's new requests since the last call (polled every 50 ms)
+        new = telegram_stub.requests[counted["seen"]:]
+        counted["seen"] += len(new)
+        counted["replies"] += sum(1 for r in new if r["path"].endswith("/sendMessage")
+                                  and int(r["json"]["chat_id"]) in chats)
+        return counted["replies"]
 
     from django.utils import timezone
 

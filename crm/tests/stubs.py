@@ -46,7 +46,7 @@ class StubServer(ThreadingHTTPServer):
     block_on_close = False
 
     def get_request(self):
-        """Accepted sockets send at once, as real servers' do: with Nagle's algorithm on, the body
+        """Accepted sockets send at once, as real servers do: with Nagle's algorithm on, the body
         written after the headers waited for the client's delayed ACK, 40 ms on every keep-alive call."""
         connection, address = super().get_request()
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
