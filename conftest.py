@@ -248,24 +248,30 @@ def channel_stubs():
 WORKER_GOOGLE_RETRIES = {"GOOGLE_PUSH_MAX_RETRIES": "2", "GOOGLE_PUSH_RETRY_BASE_SECONDS": "0.2"}
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(cast, channel_stubs, google_stub, tmp_path_factory):
-    """A real Celery worker (separate process) on the test database and the test Redis."""
-    log = SERVER_LOGS["celery_worker_process"] = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**_server_env(), "TELEGRAM_API_BASE": channel_stubs["telegram"].url,
-           "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url, "LLM_PROVIDER": "offline",
-           **google_stub.settings(), **WORKER_GOOGLE_RETRIES}
+def worker_start(log: Path, env: dict[str, str], *options: str) -> subprocess.Popen:
+    """A real Celery worker (threads pool, separate process) on the test database and the test Redis,
+    started with `env` on top of the servers' environment; returned once it is ready."""
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",
-             "--concurrency", "4", "--without-mingle", "--without-gossip", "-n", f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+             "--without-mingle", "--without-gossip", *options],
+            cwd=ROOT, env={**_server_env(), **env}, stdout=out, stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
+    return process
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(cast, channel_stubs, google_stub, tmp_path_factory):
+    """The worker every end-to-end test shares (offline assistant, channel and Google stubs)."""
+    log = SERVER_LOGS["celery_worker_process"] = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {"TELEGRAM_API_BASE": channel_stubs["telegram"].url, "WHATSAPP_API_BASE": channel_stubs["whatsapp"].url,
+           "LLM_PROVIDER": "offline", **google_stub.settings(), **WORKER_GOOGLE_RETRIES}
+    process = worker_start(log, env, "--concurrency", "4", "-n", f"test-{os.getpid()}@%h")
     yield process
     process.terminate()
     process.wait(timeout=20)

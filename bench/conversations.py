@@ -36,7 +36,7 @@ REPLY_RATE, REPLY_MESSAGES = 5, 100  # webhook -> reply stored: sends per second
 WARM_UP_MESSAGES = 5  # answered before the measured ones (the worker's first turns set up its clients)
 CONVERSATIONS, LLM_DELAY = 100, 1.0
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "8"))  # messages per conversation in part 4 (its first second weighs less)
-WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "64")
+WORKER_CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "8")
 WORKER_POOL = os.environ.get("BENCH_WORKER_POOL", "threads")
 PARTS = os.environ.get("BENCH_PARTS", "1234")  # which parts to run, e.g. BENCH_PARTS=4 while working on one
 

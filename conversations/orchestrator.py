@@ -5,13 +5,17 @@ stored reply. Each step is a small function; `run_turn` strings them together.
     semantic cache → context → LLM (fallbacks inside the facade) → persist reply and announce
 """
 
+import logging
 import re
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from redis.lock import Lock
 
 from appointments import chat as visits
 from brokers.models import Broker, BrokerChatConfig, BrokerLeadConfig, BrokerPromptConfig
@@ -19,8 +23,9 @@ from conversations import assistant, delivery, selectors, services
 from conversations.extraction import extract_fields
 from conversations.models import Conversation, Message
 from crm.errors import ApplicationError
-from crm.llm import llm_complete
+from crm.llm import Attempt, llm_complete, llm_first_attempt
 from crm.llm.providers.offline import FIXED_REPLY
+from crm.llm.waiting import LLMWaitLoop
 from crm.realtime.broadcast import broadcast
 from crm.redis import redis_client
 from knowledge.selectors import kb_search
@@ -29,6 +34,8 @@ from leads.models import Lead
 from leads.scoring import lead_rescore
 from leads.services import lead_update
 from properties.chat import catalog_request_get
+
+logger = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 2000
 LOCK_SECONDS = 120
@@ -110,15 +117,24 @@ def load(message_id: int) -> Turn | None:
                 text=sanitise(message.text))
 
 
+def lead_lock_acquire(lead_id: int, *, wait: bool = True) -> Lock:
+    """One turn at a time per lead, across worker processes (a Redis lock that expires if a worker
+    dies). Waits up to LOCK_WAIT_SECONDS for a busy lead, or not at all; TurnBusy when it stays busy.
+    Any thread may release it: a turn whose LLM call waited on the event loop ends on another thread."""
+    lock = redis_client().lock(f"turn-lock:{connection.schema_name}:{lead_id}", timeout=LOCK_SECONDS,
+                               blocking_timeout=LOCK_WAIT_SECONDS, thread_local=False)
+    if lock.acquire(blocking=False):
+        return lock
+    if wait:
+        release_connection()  # waiting for the other turn must not hold one of the pool's connections
+        if lock.acquire():
+            return lock
+    raise TurnBusy(f"lead {lead_id} is busy")
+
+
 @contextmanager
 def lead_lock(lead_id: int):
-    """One turn at a time per lead, across worker processes (a Redis lock that expires if a worker dies)."""
-    lock = redis_client().lock(f"turn-lock:{connection.schema_name}:{lead_id}", timeout=LOCK_SECONDS,
-                               blocking_timeout=LOCK_WAIT_SECONDS)
-    if not lock.acquire(blocking=False):
-        release_connection()  # waiting for the other turn must not hold one of the pool's connections
-        if not lock.acquire():
-            raise TurnBusy(f"lead {lead_id} is busy")
+    lock = lead_lock_acquire(lead_id)
     try:
         yield
     finally:
@@ -230,33 +246,42 @@ def history(recent: list[Message]) -> list[dict[str, str]]:
             for m in recent]
 
 
-def generate_reply(turn: Turn, ctx: assistant.TurnContext, recent: list[Message]) -> str:
-    """Ask the LLM facade (a breaker per provider, then the fallback, then the offline assistant)."""
-    messages = [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(recent)]
-    release_connection()
-    result = llm_complete(broker=connection.tenant, messages=messages, call_type="chat", lead_id=turn.lead.id,
-                          tools=assistant.tools_offered(ctx) or None, context={"turn": ctx})
+def prompt(ctx: assistant.TurnContext, recent: list[Message]) -> list[dict[str, str]]:
+    return [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(recent)]
+
+
+def generate_reply(plan: "TurnPlan", first: Attempt | None = None) -> str:
+    """Ask the LLM facade (a breaker per provider, then the fallback, then the offline assistant);
+    `first` is the primary provider's answer when it was awaited on the worker's event loop."""
+    turn, ctx = plan.turn, plan.ctx
+    if first is None:
+        release_connection()
+    result = llm_complete(broker=connection.tenant, messages=plan.prompt, call_type="chat", lead_id=turn.lead.id,
+                          tools=plan.tools, context={"turn": ctx}, first=first)
     text = result.text.strip()
     if result.tool_calls:  # what the tools did (units, slots, booking) is the rest of the reply
         text = " ".join(filter(None, [text, assistant.tool_calls_run(lead=turn.lead, calls=result.tool_calls)]))
     return text or assistant.offline_reply(ctx)
 
 
-def cached_or_generated_reply(turn: Turn, ctx: assistant.TurnContext, recent: list[Message]) -> str:
-    """A general question (a question mark, no lead data, no visit on the table, not about stock) is
-    looked up in the brokerage's semantic cache first. An answer is stored only when nothing
-    personal was in the prompt (the lead's data, an agent's note) and no visit tool was offered.
-    `variant` is what the rest of the reply depends on (greeting, next questions, calificación)."""
+def cache_variant(turn: Turn, ctx: assistant.TurnContext) -> str | None:
+    """The semantic cache's key besides the question, for a general question (a question mark, no lead
+    data, no visit on the table, not about stock); None for any other message. `variant` is what the
+    rest of the reply depends on (greeting, next questions, calificación)."""
     general = "?" in turn.text and not ctx.learned_now and ctx.visit is None and ctx.catalog is None
-    if not general:
-        return generate_reply(turn, ctx, recent)
-    variant = f"{int(ctx.first_turn)}|{ctx.calificacion}|{','.join(ctx.missing[:2])}"
-    cached = cache_lookup(question=turn.text, variant=variant)
-    if cached is not None:
-        return cached
-    text = generate_reply(turn, ctx, recent)
-    if not ctx.known and not ctx.handback_note and text != FIXED_REPLY:
-        cache_store(question=turn.text, answer=text, variant=variant)
+    return f"{int(ctx.first_turn)}|{ctx.calificacion}|{','.join(ctx.missing[:2])}" if general else None
+
+
+def turn_reply(plan: "TurnPlan", first: Attempt | None = None) -> str:
+    """The reply: already known (a hand-off, the semantic cache's answer) or generated. A generated
+    answer to a general question is cached only when nothing personal was in the prompt (the lead's
+    data, an agent's note) and no visit tool was offered."""
+    if plan.reply is not None:
+        return plan.reply
+    text = generate_reply(plan, first)
+    ctx = plan.ctx
+    if plan.cache_variant is not None and not ctx.known and not ctx.handback_note and text != FIXED_REPLY:
+        cache_store(question=plan.turn.text, answer=text, variant=plan.cache_variant)
     return text
 
 
@@ -274,36 +299,121 @@ def announce_typing(turn: Turn) -> None:
     broadcast("typing", {"conversation_id": turn.conversation.id, "lead_id": turn.lead.id})
 
 
-def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
-    """Answer one stored inbound message. `lead_id`, when the caller knows it, saves a look-up:
+@dataclass
+class TurnPlan:
+    """A turn up to its LLM call: the lead's lock held, the lead updated, the prompt written.
+    `reply` is set when no LLM is needed (a hand-off, an answer from the semantic cache)."""
+
+    turn: Turn
+    configs: Configs
+    ctx: assistant.TurnContext
+    lock: Lock
+    prompt: list[dict[str, str]]
+    tools: list | None
+    reply: str | None = None
+    cache_variant: str | None = None
+
+
+def turn_begin(*, message_id: int, lead_id: int | None = None, wait: bool = True) -> TurnPlan | None:
+    """Lock the lead and run the turn up to its LLM call; None when the message no longer waits for
+    a turn (the lock is then released). `lead_id`, when the caller knows it, saves a look-up:
     whether the message still waits for its turn is read again under the lock either way."""
     lead_id = lead_id or lead_to_lock(message_id)
     if lead_id is None:
         return None
-    with lead_lock(lead_id):
-        with transaction.atomic():
-            turn = load(message_id)  # read under the lock: a concurrent retry may have finished it
-            if turn is None:
-                return None
-            configs = configs_load()
-            learned = merge_fields(turn, configs.lead)
-            if turn.conversation.human_mode or not configs.chat.ai_enabled:
-                Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.SKIPPED)
-                return None
-            handoff = wants_human(turn)
-            if handoff:
-                hand_off(turn)
-            recent = selectors.recent_messages(conversation=turn.conversation, limit=configs.chat.context_messages)
-            ctx = build_context(turn, recent=recent, learned=learned, handoff=handoff, configs=configs)
-            announce_typing(turn)
-        text = assistant.offline_reply(ctx) if handoff else cached_or_generated_reply(turn, ctx, recent)
-        # The turn sends its own reply once stored (no second task). Inside an outer transaction
-        # (tests) the reply is queued on commit instead: nothing may be sent before it commits.
-        # The reply commits first, then the message is marked processed: a retry after a stop in
-        # between finds the reply in `load` and sends it, without asking the LLM again.
-        send_here = not connection.in_atomic_block
-        reply = services.reply_create(inbound=turn.message, text=text, queue_delivery=not send_here)
-        Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.PROCESSED)
-        if send_here:
-            delivery.deliver_now(reply=reply, config=configs.chat)
-        return reply
+    lock = lead_lock_acquire(lead_id, wait=wait)
+    try:
+        plan = _plan(message_id, lock)
+    except BaseException:
+        lock.release()
+        raise
+    if plan is None:
+        lock.release()
+    return plan
+
+
+def _plan(message_id: int, lock: Lock) -> TurnPlan | None:
+    with transaction.atomic():
+        turn = load(message_id)  # read under the lock: a concurrent retry may have finished it
+        if turn is None:
+            return None
+        configs = configs_load()
+        learned = merge_fields(turn, configs.lead)
+        if turn.conversation.human_mode or not configs.chat.ai_enabled:
+            Message.objects.filter(pk=turn.message.pk).update(status=Message.Status.SKIPPED)
+            return None
+        handoff = wants_human(turn)
+        if handoff:
+            hand_off(turn)
+        recent = selectors.recent_messages(conversation=turn.conversation, limit=configs.chat.context_messages)
+        ctx = build_context(turn, recent=recent, learned=learned, handoff=handoff, configs=configs)
+        announce_typing(turn)
+    plan = TurnPlan(turn=turn, configs=configs, ctx=ctx, lock=lock, prompt=prompt(ctx, recent),
+                    tools=assistant.tools_offered(ctx) or None)
+    if handoff:
+        plan.reply = assistant.offline_reply(ctx)
+        return plan
+    plan.cache_variant = cache_variant(turn, ctx)
+    if plan.cache_variant is not None:
+        plan.reply = cache_lookup(question=turn.text, variant=plan.cache_variant)
+    return plan
+
+
+def turn_end(plan: TurnPlan, text: str) -> Message:
+    """Store the reply and send it. The turn sends its own reply once stored (no second task). Inside
+    an outer transaction (tests) the reply is queued on commit instead: nothing may be sent before it
+    commits. The reply commits first, then the message is marked processed: a retry after a stop in
+    between finds the reply in `load` and sends it, without asking the LLM again."""
+    send_here = not connection.in_atomic_block
+    reply = services.reply_create(inbound=plan.turn.message, text=text, queue_delivery=not send_here)
+    Message.objects.filter(pk=plan.turn.message.pk).update(status=Message.Status.PROCESSED)
+    if send_here:
+        delivery.deliver_now(reply=reply, config=plan.configs.chat)
+    return reply
+
+
+def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
+    """Answer one stored inbound message, on this thread from start to end."""
+    plan = turn_begin(message_id=message_id, lead_id=lead_id)
+    if plan is None:
+        return None
+    try:
+        return turn_end(plan, turn_reply(plan))
+    finally:
+        plan.lock.release()
+
+
+def run_turn_on_loop(loop: LLMWaitLoop, *, message_id: int, lead_id: int | None = None,
+                     on_failure: Callable[[Exception], None]) -> None:
+    """`run_turn` whose LLM call waits on the worker's event loop: this thread returns once the request
+    is sent off, and the turn ends on one of the loop's continuation threads, in the same brokerage.
+    A busy lead is TurnBusy at once (the caller's task retries shortly) rather than waited for here.
+    A failure after the LLM answered goes to `on_failure` there (the message is still `received`,
+    or its reply is stored: the next attempt finds either)."""
+    plan = turn_begin(message_id=message_id, lead_id=lead_id, wait=False)
+    if plan is None:
+        return
+    call = None if plan.reply is not None else llm_first_attempt(
+        messages=plan.prompt, call_type="chat", tools=plan.tools, context={"turn": plan.ctx})
+    if call is None:  # nothing to wait for: a known reply, or an offline provider that answers at once
+        try:
+            turn_end(plan, turn_reply(plan))
+        finally:
+            plan.lock.release()
+        return
+    release_connection()
+    broker = connection.tenant
+    loop.submit(call, then=lambda done: _turn_continue(plan, broker, done, on_failure))
+
+
+def _turn_continue(plan: TurnPlan, broker: Broker, done: Future, on_failure: Callable[[Exception], None]) -> None:
+    try:
+        with broker:
+            try:
+                turn_end(plan, turn_reply(plan, first=done.result()))
+            except Exception as exc:  # noqa: BLE001 — handed to the caller's retries, then dead-lettered
+                logger.warning("turn of message %s failed after the LLM call: %r", plan.turn.message.id, exc)
+                on_failure(exc)
+    finally:
+        plan.lock.release()
+        release_connection()  # back to the pool: a continuation thread holds none between turns

@@ -1,9 +1,10 @@
 """Celery application. Tasks inherit the schema of the code that enqueued them."""
 
+import logging
 import os
 
 from celery.schedules import crontab
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready, worker_shutdown
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
 
 from crm.logging import reset_log_context, restore_log_context
@@ -39,3 +40,21 @@ def _log_context_after_task(task=None, **_) -> None:
     token = getattr(task.request, "log_context_token", None)
     if token is not None:
         restore_log_context(token)
+
+
+@worker_ready.connect
+@worker_process_init.connect  # a prefork pool's child
+def _turns_wait_on_the_loop(**_) -> None:
+    from crm.llm import waiting
+
+    waiting.enable()
+
+
+@worker_shutdown.connect
+def _finish_the_turns_in_flight(**_) -> None:
+    from django.conf import settings
+
+    from crm.llm import waiting
+
+    if not waiting.drain(settings.LLM_DRAIN_SECONDS):
+        logging.getLogger(__name__).warning("turns still waiting on the LLM at shutdown; the sweep re-queues them")

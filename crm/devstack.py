@@ -192,7 +192,7 @@ def cmd_run(port: int) -> int:
                     "--no-access-log", "--lifespan", "off", "--limit-concurrency", "200"],
             # Threads: a turn mostly waits on the LLM and the channel API, so one process serves many.
             "worker": [str(bin_dir / "celery"), "-A", "crm", "worker", "-l", "info", "--pool", "threads",
-                       "--concurrency", os.environ.get("WORKER_CONCURRENCY", "32")],
+                       "--concurrency", os.environ.get("WORKER_CONCURRENCY", "8")],
             "beat": [str(bin_dir / "celery"), "-A", "crm", "beat", "-l", "info",
                      "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"],
         }, env)

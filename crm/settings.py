@@ -316,6 +316,11 @@ LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=20.0)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=0)  # SDK retries; the breaker and fallback handle failure
 LLM_BREAKER_FAIL_MAX = env.int("LLM_BREAKER_FAIL_MAX", default=5)
 LLM_BREAKER_RESET_SECONDS = env.float("LLM_BREAKER_RESET_SECONDS", default=60.0)
+# In a Celery worker, a turn's LLM call waits on one event loop (crm.llm.waiting) and the turn ends
+# on one of LLM_CONTINUATION_THREADS threads, instead of a worker thread waiting for each call.
+LLM_WAIT_LOOP = env.bool("LLM_WAIT_LOOP", default=True)
+LLM_CONTINUATION_THREADS = env.int("LLM_CONTINUATION_THREADS", default=4)
+LLM_DRAIN_SECONDS = env.float("LLM_DRAIN_SECONDS", default=30.0)  # a warm shutdown waits this long for them
 # USD per million tokens; a dated snapshot ("gpt-4o-mini-2024-07-18") uses its model's prices.
 LLM_PRICES = env.json("LLM_PRICES", default={
     "gpt-4o-mini": {"input": 0.15, "cached_input": 0.075, "output": 0.60},

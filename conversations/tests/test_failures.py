@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import host_of
-from conversations import intake, tasks
+from conversations import intake, orchestrator, tasks
 from conversations.models import Conversation, DeadLetter, InboundEvent, Message
 from conversations.tests.channel_stubs import telegram_update
 from leads.tests.factories import lead_make
@@ -165,3 +165,44 @@ def test_another_brokerage_can_neither_see_nor_retry_them(page_client, api_clien
     with broker_a:
         assert not DeadLetter.objects.get().resolved
         assert Message.objects.get(pk=dead.message_id).status == "failed"
+
+
+def test_a_turn_failing_after_its_llm_call_is_retried_as_its_task_would_then_dead_lettered(broker_a, monkeypatch):
+    """The end of a turn that waited on the worker's loop runs outside any task: its failure queues
+    the next attempt with the back-off and the count a retry would have, and the last one is buried."""
+    queued = []
+    monkeypatch.setattr(tasks.process_inbound, "apply_async", lambda args, **options: queued.append((args, options)))
+    with broker_a:
+        lead = lead_make(name="Ana Pérez", channel="telegram", channel_user_id="4343")
+        conversation = Conversation.objects.create(lead=lead, channel="telegram", channel_user_id="4343")
+        inbound = Message.objects.create(conversation=conversation, channel="telegram", direction="in", sender="lead",
+                                         text="Hola, busco casa en Maipú", external_id="9101", status="received")
+        tasks._turn_failed(inbound.id, 0, RuntimeError("db down"))
+        assert queued == [((inbound.id,), {"countdown": tasks.RETRY_BACKOFF_SECONDS[0], "retries": 1})]
+        tasks._turn_failed(inbound.id, len(tasks.RETRY_BACKOFF_SECONDS), RuntimeError("db down"))
+        dead = DeadLetter.objects.get()
+        inbound.refresh_from_db()
+    assert len(queued) == 1
+    assert (dead.message_id, dead.task, dead.attempts) == (inbound.id, "conversations.process_inbound", 5)
+    assert inbound.status == "dead" and "db down" in dead.error
+
+
+def test_waiting_for_a_busy_lead_is_not_counted_as_a_failed_attempt(broker_a, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.process_inbound, "apply_async", lambda args, **options: queued.append((args, options)))
+    monkeypatch.setattr(orchestrator, "LOCK_WAIT_SECONDS", 0.1)
+    with broker_a:
+        lead = lead_make(name="Ana Pérez", channel="telegram", channel_user_id="4444")
+        conversation = Conversation.objects.create(lead=lead, channel="telegram", channel_user_id="4444")
+        inbound = Message.objects.create(conversation=conversation, channel="telegram", direction="in", sender="lead",
+                                         text="¿Sigue disponible?", external_id="9102", status="received")
+        tasks.process_inbound.push_request(retries=2)  # its third attempt
+        try:
+            with orchestrator.lead_lock(lead.id):  # another turn of this lead is running
+                tasks.process_inbound.run(inbound.id)
+        finally:
+            tasks.process_inbound.pop_request()
+        inbound.refresh_from_db()
+        assert not DeadLetter.objects.exists()
+    assert queued == [((inbound.id,), {"countdown": 1, "retries": 2})]
+    assert inbound.status == "received"

@@ -1,5 +1,8 @@
 """The orchestrator's steps, each on its own."""
 
+import threading
+from concurrent.futures import Future
+
 import pytest
 
 from conversations import delivery, orchestrator, selectors, services
@@ -151,3 +154,36 @@ def test_a_reply_handed_over_as_stored_is_not_sent_again_once_the_database_says_
         delivery.message_deliver(message_id=reply.id, config=alfa_channels, stored=stale)
         assert Message.objects.get(pk=reply.pk).status == "sent"
     assert telegram_stub.sent_texts() == ["¡Hola, Ana!"]
+
+
+@pytest.mark.django_db
+def test_a_turn_that_fails_after_its_llm_call_hands_the_error_on_and_frees_the_lead(
+        conversation, broker_a, offline_llm, monkeypatch):
+    """The end of a turn whose LLM call waited on the worker's loop: a failure there (the database,
+    say) reaches the task's retries, the message still waits for its turn, and the lead is free."""
+    with broker_a:
+        inbound = add_message(conversation, "hola, soy Ana y busco depto en Ñuñoa", external_id="loop-1")
+        plan = orchestrator.turn_begin(message_id=inbound.id, wait=False)
+    monkeypatch.setattr(services, "reply_create", lambda **_: (_ for _ in ()).throw(RuntimeError("db down")))
+    done, failures = Future(), []
+    done.set_result(None)  # nothing from the loop: the facade asks the offline assistant here
+    orchestrator._turn_continue(plan, broker_a, done, failures.append)
+    assert [str(exc) for exc in failures] == ["db down"]
+    with broker_a:
+        inbound.refresh_from_db()
+        assert inbound.status == "received" and not Message.objects.filter(direction="out").exists()
+        orchestrator.lead_lock_acquire(conversation.lead_id, wait=False).release()  # not busy any more
+
+
+@pytest.mark.django_db
+def test_a_lead_lock_taken_on_one_thread_is_released_on_another(conversation, broker_a):
+    """A turn whose LLM call waited on the loop ends on a continuation thread, which frees the lead."""
+    with broker_a:
+        lock = orchestrator.lead_lock_acquire(conversation.lead_id, wait=False)
+        with pytest.raises(orchestrator.TurnBusy):
+            orchestrator.lead_lock_acquire(conversation.lead_id, wait=False)
+    released = threading.Thread(target=lock.release)
+    released.start()
+    released.join()
+    with broker_a:
+        orchestrator.lead_lock_acquire(conversation.lead_id, wait=False).release()

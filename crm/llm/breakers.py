@@ -5,6 +5,7 @@ Never one breaker for all providers: the primary's failures must not stop the fa
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 import pybreaker
 from django.conf import settings
@@ -19,24 +20,43 @@ class ConcurrentCircuitBreaker(pybreaker.CircuitBreaker):
     guards only reading and updating the state; the calls themselves run side by side."""
 
     def call(self, func, *args, **kwargs):
+        state = self._admit(func, *args, **kwargs)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            self._failed(state, exc)
+        self._succeeded(state)
+        return result
+
+    async def call_async(self, func, *args, **kwargs):
+        """`call` for a coroutine function (a provider's `acomplete` on the worker's event loop)."""
+        state = self._admit(func, *args, **kwargs)
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            self._failed(state, exc)
+        self._succeeded(state)
+        return result
+
+    def _admit(self, func, *args, **kwargs):
+        """The state the call runs under; CircuitBreakerError while the circuit is open."""
         with self._lock:
             if self.current_state == pybreaker.STATE_OPEN:
                 opened_at = self._state_storage.opened_at
                 if opened_at and datetime.now(UTC) < opened_at + timedelta(seconds=self.reset_timeout):
                     raise pybreaker.CircuitBreakerError("Timeout not elapsed yet, circuit breaker still open")
                 self.half_open()
-            state = self.state
             for listener in self.listeners:
                 listener.before_call(self, func, *args, **kwargs)
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            with self._lock:
-                state._handle_error(exc)  # counts the failure, may open the circuit, re-raises
-            raise
+            return self.state
+
+    def _failed(self, state, exc: BaseException) -> NoReturn:
+        with self._lock:
+            state._handle_error(exc)  # counts the failure, may open the circuit, re-raises
+
+    def _succeeded(self, state) -> None:
         with self._lock:
             state._handle_success()
-        return result
 
 
 def breaker_for(provider: str) -> pybreaker.CircuitBreaker:

@@ -2,8 +2,8 @@
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pybreaker
@@ -21,6 +21,16 @@ logger = logging.getLogger(__name__)
 _ERROR_LENGTH = LLMCall._meta.get_field("error").max_length
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One provider's try: its answer or what went wrong, and how long it took."""
+
+    provider: LLMProvider
+    result: LLMResult | None
+    error: Exception | None
+    latency_ms: int
+
+
 def llm_complete(
     *,
     broker: Broker,
@@ -30,15 +40,50 @@ def llm_complete(
     json_schema: dict[str, Any] | None = None,
     tools: Sequence[ToolSpec] | None = None,
     context: Mapping[str, Any] | None = None,
+    first: Attempt | None = None,
 ) -> LLMResult:
     """Answer from the first provider that can: `LLM_PROVIDER`, `LLM_FALLBACK_PROVIDER`, then offline.
 
     Always answers. Writes one `LLMCall` per attempt, synchronously, in the caller's transaction;
     every attempt after the first has `fallback_used`. The temperature comes from the call type.
+    `first` is the first provider's attempt already made on an event loop (`llm_first_attempt`):
+    recorded here, and fallen back from here when it failed.
     """
+    request = _request(messages=messages, call_type=call_type, json_schema=json_schema, tools=tools,
+                       context=context)
+    for index, (provider, guarded) in enumerate(provider_chain()):
+        attempt = first if index == 0 and first is not None and first.provider is provider else None
+        result = _record(attempt or _call(provider, guarded, request), request=request, broker=broker,
+                         lead_id=lead_id, fallback_used=index > 0)
+        if result is not None:
+            return result
+    raise LLMProviderError("every provider failed")  # not reached: the fixed reply cannot fail
+
+
+def llm_first_attempt(
+    *,
+    messages: Sequence[Message],
+    call_type: CallType,
+    json_schema: dict[str, Any] | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Coroutine[Any, Any, Attempt] | None:
+    """The first provider's attempt as a coroutine to await on an event loop, for `llm_complete(first=…)`
+    to record and fall back from; None when that provider cannot wait on a loop (the offline one
+    answers at once). Nothing is written here: the coroutine touches no database."""
+    provider, guarded = provider_chain()[0]
+    if not guarded or not hasattr(provider, "acomplete"):
+        return None
+    request = _request(messages=messages, call_type=call_type, json_schema=json_schema, tools=tools,
+                       context=context)
+    return _call_async(provider, request)
+
+
+def _request(*, messages: Sequence[Message], call_type: CallType, json_schema: dict[str, Any] | None,
+             tools: Sequence[ToolSpec] | None, context: Mapping[str, Any] | None) -> dict[str, Any]:
     if call_type not in CALL_TYPES:
         raise ValueError(f"unknown call type {call_type!r}")
-    request = {
+    return {
         "messages": list(messages),
         "call_type": call_type,
         "temperature": settings.LLM_TEMPERATURES[call_type],
@@ -46,13 +91,6 @@ def llm_complete(
         "tools": list(tools or []),
         "context": context,
     }
-    for index, (provider, guarded) in enumerate(provider_chain()):
-        result = _attempt(
-            provider=provider, guarded=guarded, request=request, broker=broker, lead_id=lead_id, fallback_used=index > 0
-        )
-        if result is not None:
-            return result
-    raise LLMProviderError("every provider failed")  # not reached: the fixed reply cannot fail
 
 
 def provider_chain() -> list[tuple[LLMProvider, bool]]:
@@ -79,35 +117,35 @@ def _offline_provider() -> LLMProvider | None:
         return None
 
 
-def _attempt(
-    *,
-    provider: LLMProvider,
-    guarded: bool,
-    request: dict[str, Any],
-    broker: Broker,
-    lead_id: int | None,
-    fallback_used: bool,
-) -> LLMResult | None:
-    """One provider's try, recorded. None when it failed (the error is in its LLMCall row)."""
+def _call(provider: LLMProvider, guarded: bool, request: dict[str, Any]) -> Attempt:
     started = time.perf_counter()
     try:
         result = (
             breaker_for(provider.name).call(provider.complete, **request) if guarded else provider.complete(**request)
         )
     except Exception as exc:  # whatever went wrong, the next provider answers
-        latency_ms = _elapsed_ms(started)
-        error = _describe(exc)
+        return Attempt(provider, None, exc, _elapsed_ms(started))
+    return Attempt(provider, result, None, _elapsed_ms(started))
+
+
+async def _call_async(provider: LLMProvider, request: dict[str, Any]) -> Attempt:
+    started = time.perf_counter()
+    try:
+        result = await breaker_for(provider.name).call_async(provider.acomplete, **request)
+    except Exception as exc:  # whatever went wrong, the next provider answers
+        return Attempt(provider, None, exc, _elapsed_ms(started))
+    return Attempt(provider, result, None, _elapsed_ms(started))
+
+
+def _record(attempt: Attempt, *, request: dict[str, Any], broker: Broker, lead_id: int | None,
+            fallback_used: bool) -> LLMResult | None:
+    """One provider's try, recorded. None when it failed (the error is in its LLMCall row)."""
+    provider, result = attempt.provider, attempt.result
+    if result is None:
+        error = _describe(attempt.error)
         logger.warning("LLM provider %s failed: %s", provider.name, error)
-        llm_call_record(
-            broker=broker,
-            lead_id=lead_id,
-            call_type=request["call_type"],
-            provider=provider.name,
-            model=provider.model,
-            latency_ms=latency_ms,
-            fallback_used=fallback_used,
-            error=error,
-        )
+        llm_call_record(broker=broker, lead_id=lead_id, call_type=request["call_type"], provider=provider.name,
+                        model=provider.model, latency_ms=attempt.latency_ms, fallback_used=fallback_used, error=error)
         return None
     call = llm_call_record(
         broker=broker,
@@ -115,7 +153,7 @@ def _attempt(
         call_type=request["call_type"],
         provider=result.provider,
         model=result.model,
-        latency_ms=_elapsed_ms(started),
+        latency_ms=attempt.latency_ms,
         fallback_used=fallback_used,
         input_tokens=result.input_tokens,
         output_tokens=result.output_tokens,

@@ -1,6 +1,7 @@
 """Gemini through the google-genai SDK (Gemini API, API key; base URL configurable)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import httpx2
@@ -39,21 +40,26 @@ class GeminiProvider:
         tools: Sequence[ToolSpec] | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> LLMResult:
-        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-        contents = [
-            types.Content(role=_ROLES[m["role"]], parts=[types.Part(text=m["content"])])
-            for m in messages
-            if m["role"] != "system"
-        ]
-        config = _config(temperature=temperature, system=system, json_schema=json_schema, tools=tools)
-        try:
+        contents, config = _request(messages, temperature=temperature, json_schema=json_schema, tools=tools)
+        with _provider_errors():
             response = self._client.models.generate_content(model=self.model, contents=contents, config=config)
-        except errors.APIError as exc:
-            raise LLMProviderError(f"HTTP {exc.code}") from exc
-        except httpx2.TimeoutException as exc:
-            raise LLMProviderError("timeout") from exc
-        except httpx2.TransportError as exc:
-            raise LLMProviderError("connection error") from exc
+        return require_answer(self._result(response, json_schema))
+
+    async def acomplete(
+        self,
+        *,
+        messages: Sequence[Message],
+        call_type: CallType,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
+        tools: Sequence[ToolSpec] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> LLMResult:
+        """`complete` awaited on an event loop (the worker's turns: no thread waits for the answer)."""
+        contents, config = _request(messages, temperature=temperature, json_schema=json_schema, tools=tools)
+        with _provider_errors():
+            response = await self._client.aio.models.generate_content(model=self.model, contents=contents,
+                                                                      config=config)
         return require_answer(self._result(response, json_schema))
 
     def _result(self, response: types.GenerateContentResponse, json_schema: dict[str, Any] | None) -> LLMResult:
@@ -73,6 +79,30 @@ class GeminiProvider:
             output_tokens=(usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0),
             cached_tokens=usage.cached_content_token_count or 0,
         )
+
+
+def _request(messages: Sequence[Message], *, temperature: float, json_schema: dict[str, Any] | None,
+             tools: Sequence[ToolSpec] | None) -> tuple[list[types.Content], types.GenerateContentConfig]:
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    contents = [
+        types.Content(role=_ROLES[m["role"]], parts=[types.Part(text=m["content"])])
+        for m in messages
+        if m["role"] != "system"
+    ]
+    return contents, _config(temperature=temperature, system=system, json_schema=json_schema, tools=tools)
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """The SDK's errors as the facade's, with a reason safe to record."""
+    try:
+        yield
+    except errors.APIError as exc:
+        raise LLMProviderError(f"HTTP {exc.code}") from exc
+    except httpx2.TimeoutException as exc:
+        raise LLMProviderError("timeout") from exc
+    except httpx2.TransportError as exc:
+        raise LLMProviderError("connection error") from exc
 
 
 def _config(

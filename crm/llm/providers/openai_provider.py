@@ -1,7 +1,9 @@
 """OpenAI Chat Completions through the official SDK; any OpenAI-compatible endpoint via `base_url`."""
 
+import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import openai
@@ -17,7 +19,10 @@ class OpenAIProvider:
     def __init__(self, *, api_key: str, base_url: str, model: str, timeout: float, max_retries: int) -> None:
         self.model = model
         # Few or no SDK retries: a stalled provider must reach the breaker and the fallback quickly.
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self._client_options = {"api_key": api_key, "base_url": base_url, "timeout": timeout,
+                                "max_retries": max_retries}
+        self._client = openai.OpenAI(**self._client_options)
+        self._async: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
 
     def complete(
         self,
@@ -29,24 +34,45 @@ class OpenAIProvider:
         tools: Sequence[ToolSpec] | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> LLMResult:
-        options: dict[str, Any] = {}
-        if json_schema is not None:
-            options["response_format"] = _response_format(json_schema)
-        if tools:
-            options["tools"] = [_tool(spec) for spec in tools]
-        body = {"model": self.model, "messages": list(messages), "temperature": temperature, **options}
-        try:
+        with _provider_errors():
             # The SDK's own request (auth, base URL, retries, errors, typed response) without
             # `chat.completions.create`'s walk of the body against its TypedDicts: that walk
             # returns plain JSON such as this body unchanged, and cost ~15% of a whole turn's CPU.
-            response = self._client.post("/chat/completions", body=body, cast_to=ChatCompletion)
-        except openai.APIStatusError as exc:
-            raise LLMProviderError(f"HTTP {exc.status_code}") from exc
-        except openai.APITimeoutError as exc:
-            raise LLMProviderError("timeout") from exc
-        except openai.APIConnectionError as exc:
-            raise LLMProviderError("connection error") from exc
+            response = self._client.post("/chat/completions", body=self._body(messages, temperature, json_schema,
+                                                                              tools), cast_to=ChatCompletion)
         return require_answer(self._result(response, json_schema))
+
+    async def acomplete(
+        self,
+        *,
+        messages: Sequence[Message],
+        call_type: CallType,
+        temperature: float,
+        json_schema: dict[str, Any] | None = None,
+        tools: Sequence[ToolSpec] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> LLMResult:
+        """`complete` awaited on an event loop (the worker's turns: no thread waits for the answer)."""
+        with _provider_errors():
+            response = await self._async_client().post("/chat/completions", body=self._body(
+                messages, temperature, json_schema, tools), cast_to=ChatCompletion)
+        return require_answer(self._result(response, json_schema))
+
+    def _async_client(self) -> openai.AsyncOpenAI:
+        """The asynchronous client of the running event loop (its connections belong to that loop)."""
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop:
+            self._async = (loop, openai.AsyncOpenAI(**self._client_options))
+        return self._async[1]
+
+    def _body(self, messages: Sequence[Message], temperature: float, json_schema: dict[str, Any] | None,
+              tools: Sequence[ToolSpec] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": list(messages), "temperature": temperature}
+        if json_schema is not None:
+            body["response_format"] = _response_format(json_schema)
+        if tools:
+            body["tools"] = [_tool(spec) for spec in tools]
+        return body
 
     def _result(self, response: ChatCompletion, json_schema: dict[str, Any] | None) -> LLMResult:
         if not response.choices:
@@ -65,6 +91,19 @@ class OpenAIProvider:
             output_tokens=usage.completion_tokens if usage else 0,
             cached_tokens=(details.cached_tokens or 0) if details else 0,
         )
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """The SDK's errors as the facade's, with a reason safe to record."""
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        raise LLMProviderError(f"HTTP {exc.status_code}") from exc
+    except openai.APITimeoutError as exc:
+        raise LLMProviderError("timeout") from exc
+    except openai.APIConnectionError as exc:
+        raise LLMProviderError("connection error") from exc
 
 
 def _response_format(schema: dict[str, Any]) -> dict[str, Any]:
