@@ -1,5 +1,7 @@
 """The LLM facade against stub OpenAI and Gemini servers, through the real SDKs."""
 
+import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -7,7 +9,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from brokers.models import LLMCall
-from crm.llm import llm_complete
+from crm.llm import llm_complete, llm_first_attempt
 from crm.llm.breakers import breaker_for
 from crm.llm.pricing import llm_cost_usd
 from crm.llm.providers.offline import FIXED_REPLY
@@ -514,3 +516,49 @@ def test_calls_through_one_breaker_run_side_by_side():
         thread.join()
     assert failures == []
     assert breaker.current_state == "closed"
+
+
+# --- the first attempt awaited on an event loop (the worker's turns) -------------------------
+
+
+def ask_on_a_loop(broker, **kwargs) -> LLMResult:
+    """As a worker's turn asks: the first provider awaited on an event loop, the rest here."""
+    attempt = llm_first_attempt(messages=MESSAGES, call_type="chat", **kwargs)
+    return llm_complete(broker=broker, messages=MESSAGES, call_type="chat", lead_id=42, first=asyncio.run(attempt),
+                        **kwargs)
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini"])
+def test_a_call_awaited_on_a_loop_sends_and_records_what_a_direct_call_does(
+        provider, broker_a, openai_stub, gemini_stub, settings):
+    settings.LLM_PROVIDER = provider
+    stub = openai_stub if provider == "openai" else gemini_stub
+    stub.reply = Reply(tool_calls=[("book_visit", {"slot_id": 7})], text="Te agendo.")
+
+    direct = ask(broker_a, tools=[BOOK_VISIT])
+    awaited = ask_on_a_loop(broker_a, tools=[BOOK_VISIT])
+
+    assert [request.json for request in stub.requests] == [stub.requests[0].json] * 2
+    assert replace(awaited, latency_ms=0) == replace(direct, latency_ms=0)
+    assert awaited.tool_calls == [{"name": "book_visit", "arguments": {"slot_id": 7}}]
+    rows = list(LLMCall.objects.order_by("id").values_list("provider", "lead_id", "fallback_used", "error"))
+    assert rows == [(provider, 42, False, "")] * 2
+
+
+def test_a_failure_awaited_on_a_loop_counts_on_the_breaker_and_the_fallback_answers(
+        broker_a, openai_stub, gemini_stub, settings):
+    settings.LLM_FALLBACK_PROVIDER = "gemini"
+    openai_stub.fail(500)
+    gemini_stub.reply = Reply(text="Respuesta de Gemini")
+
+    results = [ask_on_a_loop(broker_a) for _ in range(4)]
+
+    assert [(r.text, r.provider, r.fallback_used) for r in results] == [("Respuesta de Gemini", "gemini", True)] * 4
+    assert len(openai_stub.requests) == 3 and breaker_for("openai").current_state == "open"
+    assert list(LLMCall.objects.filter(provider="openai").order_by("id").values_list("error", flat=True)) == [
+        "HTTP 500"] * 3 + ["circuit open"]
+
+
+def test_the_offline_provider_is_never_awaited_on_a_loop(settings):
+    settings.LLM_PROVIDER = "offline"
+    assert llm_first_attempt(messages=MESSAGES, call_type="chat") is None
