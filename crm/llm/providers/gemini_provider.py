@@ -8,7 +8,7 @@ import httpx2
 from google import genai
 from google.genai import errors, types
 
-from crm.llm.providers.common import parse_json_output, require_answer
+from crm.llm.providers.common import AsyncClients, parse_json_output, require_answer
 from crm.llm.types import CallType, LLMProviderError, LLMResult, Message, ToolCall, ToolSpec
 
 _ROLES = {"user": "user", "assistant": "model"}
@@ -19,16 +19,15 @@ class GeminiProvider:
 
     def __init__(self, *, api_key: str, base_url: str, model: str, timeout: float, max_retries: int) -> None:
         self.model = model
-        self._client = genai.Client(
-            api_key=api_key,
-            vertexai=False,
-            http_options=types.HttpOptions(
-                base_url=base_url,
-                timeout=int(timeout * 1000),  # milliseconds
-                # Explicit retry options also switch off the SDK's implicit retries on connection errors.
-                retry_options=types.HttpRetryOptions(attempts=max_retries + 1),
-            ),
+        http_options = types.HttpOptions(
+            base_url=base_url,
+            timeout=int(timeout * 1000),  # milliseconds
+            # Explicit retry options also switch off the SDK's implicit retries on connection errors.
+            retry_options=types.HttpRetryOptions(attempts=max_retries + 1),
         )
+        self._client = genai.Client(api_key=api_key, vertexai=False, http_options=http_options)
+        self._async_clients = AsyncClients(
+            lambda: genai.Client(api_key=api_key, vertexai=False, http_options=http_options).aio)
 
     def complete(
         self,
@@ -58,8 +57,8 @@ class GeminiProvider:
         """`complete` awaited on an event loop (the worker's turns: no thread waits for the answer)."""
         contents, config = _request(messages, temperature=temperature, json_schema=json_schema, tools=tools)
         with _provider_errors():
-            response = await self._client.aio.models.generate_content(model=self.model, contents=contents,
-                                                                      config=config)
+            response = await self._async_clients.next().models.generate_content(
+                model=self.model, contents=contents, config=config)
         return require_answer(self._result(response, json_schema))
 
     def _result(self, response: types.GenerateContentResponse, json_schema: dict[str, Any] | None) -> LLMResult:

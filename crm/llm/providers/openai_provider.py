@@ -1,6 +1,5 @@
 """OpenAI Chat Completions through the official SDK; any OpenAI-compatible endpoint via `base_url`."""
 
-import asyncio
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -9,7 +8,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
-from crm.llm.providers.common import parse_json_output, parse_tool_arguments, require_answer
+from crm.llm.providers.common import AsyncClients, parse_json_output, parse_tool_arguments, require_answer
 from crm.llm.types import CallType, LLMProviderError, LLMResult, Message, ToolCall, ToolSpec
 
 
@@ -19,10 +18,9 @@ class OpenAIProvider:
     def __init__(self, *, api_key: str, base_url: str, model: str, timeout: float, max_retries: int) -> None:
         self.model = model
         # Few or no SDK retries: a stalled provider must reach the breaker and the fallback quickly.
-        self._client_options = {"api_key": api_key, "base_url": base_url, "timeout": timeout,
-                                "max_retries": max_retries}
-        self._client = openai.OpenAI(**self._client_options)
-        self._async: tuple[asyncio.AbstractEventLoop, openai.AsyncOpenAI] | None = None
+        options = {"api_key": api_key, "base_url": base_url, "timeout": timeout, "max_retries": max_retries}
+        self._client = openai.OpenAI(**options)
+        self._async_clients = AsyncClients(lambda: openai.AsyncOpenAI(**options))
 
     def complete(
         self,
@@ -54,16 +52,9 @@ class OpenAIProvider:
     ) -> LLMResult:
         """`complete` awaited on an event loop (the worker's turns: no thread waits for the answer)."""
         with _provider_errors():
-            response = await self._async_client().post("/chat/completions", body=self._body(
+            response = await self._async_clients.next().post("/chat/completions", body=self._body(
                 messages, temperature, json_schema, tools), cast_to=ChatCompletion)
         return require_answer(self._result(response, json_schema))
-
-    def _async_client(self) -> openai.AsyncOpenAI:
-        """The asynchronous client of the running event loop (its connections belong to that loop)."""
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            self._async = (loop, openai.AsyncOpenAI(**self._client_options))
-        return self._async[1]
 
     def _body(self, messages: Sequence[Message], temperature: float, json_schema: dict[str, Any] | None,
               tools: Sequence[ToolSpec] | None) -> dict[str, Any]:
