@@ -203,7 +203,7 @@ def hand_off(turn: Turn) -> None:
                                      "human_mode": True, "by": None})
 
 
-def is_first_turn(turn: Turn, recent: list[Message], limit: int) -> bool:
+def is_first_turn(turn: Turn, recent: list[selectors.RecentMessage], limit: int) -> bool:
     """Nothing has been said to the lead yet. The latest messages answer it when they hold a reply or
     are the whole conversation (fewer than `limit`; every reply has text); otherwise the database does."""
     if any(m.direction == Message.Direction.OUT for m in recent):
@@ -213,7 +213,7 @@ def is_first_turn(turn: Turn, recent: list[Message], limit: int) -> bool:
     return not Message.objects.filter(conversation=turn.conversation, direction=Message.Direction.OUT).exists()
 
 
-def build_context(turn: Turn, *, recent: list[Message], learned: dict, handoff: bool, configs: Configs
+def build_context(turn: Turn, *, recent: list[selectors.RecentMessage], learned: dict, handoff: bool, configs: Configs
                   ) -> assistant.TurnContext:
     broker, lead_config, prompt = connection.tenant, configs.lead, configs.prompt
     known = known_fields(turn.lead)
@@ -239,14 +239,14 @@ def passages(turn: Turn, *, learned: dict) -> list[str]:
     return [hit.text for hit in hits]
 
 
-def history(recent: list[Message]) -> list[dict[str, str]]:
+def history(recent: list[selectors.RecentMessage]) -> list[dict[str, str]]:
     """The latest messages (`selectors.recent_messages`) as chat turns."""
     roles = {Message.Sender.LEAD: "user"}
     return [{"role": roles.get(m.sender, "assistant"), "content": sanitise(m.text) if m.sender == "lead" else m.text}
             for m in recent]
 
 
-def prompt(ctx: assistant.TurnContext, recent: list[Message]) -> list[dict[str, str]]:
+def prompt(ctx: assistant.TurnContext, recent: list[selectors.RecentMessage]) -> list[dict[str, str]]:
     return [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(recent)]
 
 
