@@ -65,16 +65,34 @@ class Publisher:
     async def _send_forever(self) -> None:
         layer = get_channel_layer()
         while True:
-            item = await self._queue.get()
+            items = [await self._queue.get()]
+            while not self._queue.empty():  # what was published while the last send went out
+                items.append(self._queue.get_nowait())
+            await self._send(layer, items)
+
+    async def _send(self, layer, items: list) -> None:
+        """Send queued events, in order, one group message per group: a worker publishing faster than
+        one `group_send` at a time (each a few Redis round trips) sends them as one list
+        (`dashboard.events`, which the consumer forwards one by one). A flush marker is set once
+        everything queued before it has gone out."""
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        flushes = []
+        for item in items:
             if isinstance(item, threading.Event):
-                item.set()
+                flushes.append(item)
                 continue
             groups, message = item
+            for group in groups:
+                by_group.setdefault(group, []).append(message)
+        for group, messages in by_group.items():
+            message = messages[0] if len(messages) == 1 else {
+                "type": "dashboard.events", "payloads": [m["payload"] for m in messages]}
             try:
-                for group in groups:
-                    await layer.group_send(group, message)
+                await layer.group_send(group, message)
             except Exception:  # a live update is best effort: never fail the committed change over it
-                logger.warning("broadcast of %s failed", message["payload"]["event"], exc_info=True)
+                logger.warning("broadcast to %s failed", group, exc_info=True)
+        for flush in flushes:
+            flush.set()
 
 
 publisher = Publisher()

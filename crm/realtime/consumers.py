@@ -36,3 +36,8 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def dashboard_event(self, message):
         await self.send_json(message["payload"])
+
+    async def dashboard_events(self, message):
+        """Events the publisher sent together (it was behind): each one goes out as its own frame."""
+        for payload in message["payloads"]:
+            await self.send_json(payload)

@@ -13,14 +13,20 @@ from crm.realtime.broadcast import broadcast, publisher
 from crm.realtime.groups import broker_group
 
 
-async def _received(channel: str, seconds: float = 0.5) -> list[dict]:
-    """Everything that reaches `channel` until it stays quiet for `seconds`."""
+async def _messages(channel: str, seconds: float = 0.5) -> list[dict]:
+    """Every group message that reaches `channel` until it stays quiet for `seconds`."""
     layer, messages = get_channel_layer(), []
     while True:
         try:
             messages.append(await asyncio.wait_for(layer.receive(channel), seconds))
         except TimeoutError:
             return messages
+
+
+async def _received(channel: str, seconds: float = 0.5) -> list[dict]:
+    """The events that reach `channel`, in order, whether sent one by one or together."""
+    return [payload for message in await _messages(channel, seconds)
+            for payload in message.get("payloads", [message.get("payload")])]
 
 
 def _listen(group: str) -> str:
@@ -42,8 +48,8 @@ def test_events_reach_the_brokerage_group_in_order_once_committed(broker_a, brok
         callback()
     assert publisher.flush()
     events = async_to_sync(_received)(mine)
-    assert [e["payload"]["event"] for e in events] == ["lead_updated"] * 20
-    assert [e["payload"]["data"]["lead_id"] for e in events] == list(range(20))
+    assert [e["event"] for e in events] == ["lead_updated"] * 20
+    assert [e["data"]["lead_id"] for e in events] == list(range(20))
     assert async_to_sync(_received)(theirs, 0.2) == []  # brokerage B hears nothing of A's
 
 
@@ -68,4 +74,21 @@ def test_threads_without_an_event_loop_publish_without_waiting_for_redis(broker_
     for thread in threads:
         thread.join()
     assert publisher.flush()
-    assert [e["payload"]["event"] for e in async_to_sync(_received)(channel)] == ["ping"] * 5
+    assert [e["event"] for e in async_to_sync(_received)(channel)] == ["ping"] * 5
+
+
+def test_events_published_while_the_publisher_is_busy_go_out_together_in_order(broker_a):
+    """A worker publishing faster than one group message at a time: what piled up is one message."""
+    channel = _listen(broker_group(broker_a.id))
+    publisher.publish(["nobody"], {"type": "dashboard.event", "payload": {"event": "ping"}})  # its loop runs
+    assert publisher.flush()
+    released = threading.Event()
+    publisher._loop.call_soon_threadsafe(released.wait, 5)  # the publisher's loop is busy for a while
+    for number in range(20):
+        publisher.publish([broker_group(broker_a.id)], {"type": "dashboard.event",
+                                                         "payload": {"event": "lead_updated", "n": number}})
+    released.set()
+    assert publisher.flush()
+    [message] = async_to_sync(_messages)(channel)
+    assert message["type"] == "dashboard.events"
+    assert [payload["n"] for payload in message["payloads"]] == list(range(20))

@@ -89,6 +89,23 @@ async def test_websocket_joins_only_its_own_brokerage_and_receives_its_events(ca
     await ws_b.disconnect()
 
 
+async def test_events_sent_together_reach_the_socket_one_by_one_in_order(cast, committed_sessions):
+    user_a, cookie_a = committed_sessions["admin_a"]
+    user_b, cookie_b = committed_sessions["admin_b"]
+    ws_a, ok_a, _ = await _connect(f"/ws/{cast.broker_a_id}/{user_a.pk}/", "alfa.localhost", cookie_a)
+    ws_b, ok_b, _ = await _connect(f"/ws/{cast.broker_b_id}/{user_b.pk}/", "beta.localhost", cookie_b)
+    assert ok_a and ok_b
+    envelopes = [{"event": "typing", "data": {"conversation_id": 1}, "ts": "2026-12-03T10:00:00-03:00"},
+                 {"event": "ai_response", "data": {"conversation_id": 1}, "ts": "2026-12-03T10:00:01-03:00"}]
+    await get_channel_layer().group_send(broker_group(cast.broker_a_id),
+                                         {"type": "dashboard.events", "payloads": envelopes})
+
+    assert [await ws_a.receive_json_from(timeout=5) for _ in envelopes] == envelopes
+    assert await ws_b.receive_nothing(timeout=0.5)
+    await ws_a.disconnect()
+    await ws_b.disconnect()
+
+
 async def test_a_quiet_dashboard_socket_still_gets_the_next_event(cast, committed_sessions):
     """Nothing happens for longer than the channel layer's 5 s wait for an event; the socket stays."""
     user_a, cookie_a = committed_sessions["admin_a"]
