@@ -1,5 +1,7 @@
 """One conversation turn: a stored inbound message becomes an updated, scored, staged lead and a
-stored reply. Each step is a small function; `run_turn` strings them together.
+stored reply. Each step is a small function; `run_turn` strings them together on one thread, and
+`run_turn_on_loop` the same with the LLM call awaited on the worker's event loop (`turn_begin` up to
+the prompt on the task's thread, `turn_reply` and `turn_end` on a continuation thread).
 
     load → sanitise → lock the lead → extract and merge fields → (human mode? stop) → hand-off? →
     semantic cache → context → LLM (fallbacks inside the facade) → persist reply and announce
@@ -23,7 +25,7 @@ from conversations import assistant, delivery, selectors, services
 from conversations.extraction import extract_fields
 from conversations.models import Conversation, Message
 from crm.errors import ApplicationError
-from crm.llm import Attempt, llm_complete, llm_first_attempt
+from crm.llm import Attempt, ToolSpec, llm_complete, llm_first_attempt
 from crm.llm.providers.offline import FIXED_REPLY
 from crm.llm.waiting import LLMWaitLoop
 from crm.realtime.broadcast import broadcast
@@ -309,7 +311,7 @@ class TurnPlan:
     ctx: assistant.TurnContext
     lock: Lock
     prompt: list[dict[str, str]]
-    tools: list | None
+    tools: list[ToolSpec] | None
     reply: str | None = None
     cache_variant: str | None = None
 
