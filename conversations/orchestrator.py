@@ -377,8 +377,10 @@ def turn_end(plan: TurnPlan, text: str) -> Message:
 def run_turn(*, message_id: int, lead_id: int | None = None) -> Message | None:
     """Answer one stored inbound message, on this thread from start to end."""
     plan = turn_begin(message_id=message_id, lead_id=lead_id)
-    if plan is None:
-        return None
+    return None if plan is None else _end_here(plan)
+
+
+def _end_here(plan: TurnPlan) -> Message:
     try:
         return turn_end(plan, turn_reply(plan))
     finally:
@@ -398,10 +400,7 @@ def run_turn_on_loop(loop: LLMWaitLoop, *, message_id: int, lead_id: int | None 
     call = None if plan.reply is not None else llm_first_attempt(
         messages=plan.prompt, call_type="chat", tools=plan.tools, context={"turn": plan.ctx})
     if call is None:  # nothing to wait for: a known reply, or an offline provider that answers at once
-        try:
-            turn_end(plan, turn_reply(plan))
-        finally:
-            plan.lock.release()
+        _end_here(plan)
         return
     release_connection()
     broker = connection.tenant
