@@ -10,7 +10,7 @@ the prompt on the task's thread, `turn_reply` and `turn_end` on a continuation t
 import logging
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from conversations import assistant, delivery, selectors, services
 from conversations.extraction import extract_fields
 from conversations.models import Conversation, Message
 from crm.errors import ApplicationError
-from crm.llm import Attempt, ToolSpec, llm_complete, llm_first_attempt
+from crm.llm import Attempt, ToolSpec, llm_awaited_attempts, llm_complete
 from crm.llm.providers.offline import FIXED_REPLY
 from crm.llm.waiting import LLMWaitLoop
 from crm.realtime.broadcast import broadcast
@@ -252,14 +252,14 @@ def prompt(ctx: assistant.TurnContext, recent: list[selectors.RecentMessage]) ->
     return [{"role": "system", "content": assistant.system_prompt(ctx)}, *history(recent)]
 
 
-def generate_reply(plan: "TurnPlan", first: Attempt | None = None) -> str:
+def generate_reply(plan: "TurnPlan", awaited: Sequence[Attempt] = ()) -> str:
     """Ask the LLM facade (a breaker per provider, then the fallback, then the offline assistant);
-    `first` is the primary provider's answer when it was awaited on the worker's event loop."""
+    `awaited` are the network providers' answers when they were awaited on the worker's event loop."""
     turn, ctx = plan.turn, plan.ctx
-    if first is None:
+    if not awaited:
         release_connection()
     result = llm_complete(broker=connection.tenant, messages=plan.prompt, call_type="chat", lead_id=turn.lead.id,
-                          tools=plan.tools, context={"turn": ctx}, first=first)
+                          tools=plan.tools, context={"turn": ctx}, awaited=awaited)
     text = result.text.strip()
     if result.tool_calls:  # what the tools did (units, slots, booking) is the rest of the reply
         text = " ".join(filter(None, [text, assistant.tool_calls_run(lead=turn.lead, calls=result.tool_calls)]))
@@ -274,13 +274,13 @@ def cache_variant(turn: Turn, ctx: assistant.TurnContext) -> str | None:
     return f"{int(ctx.first_turn)}|{ctx.calificacion}|{','.join(ctx.missing[:2])}" if general else None
 
 
-def turn_reply(plan: "TurnPlan", first: Attempt | None = None) -> str:
+def turn_reply(plan: "TurnPlan", awaited: Sequence[Attempt] = ()) -> str:
     """The reply: already known (a hand-off, the semantic cache's answer) or generated. A generated
     answer to a general question is cached only when nothing personal was in the prompt (the lead's
     data, an agent's note) and no visit tool was offered."""
     if plan.reply is not None:
         return plan.reply
-    text = generate_reply(plan, first)
+    text = generate_reply(plan, awaited)
     ctx = plan.ctx
     if plan.cache_variant is not None and not ctx.known and not ctx.handback_note and text != FIXED_REPLY:
         cache_store(question=plan.turn.text, answer=text, variant=plan.cache_variant)
@@ -397,7 +397,7 @@ def run_turn_on_loop(loop: LLMWaitLoop, *, message_id: int, lead_id: int | None 
     plan = turn_begin(message_id=message_id, lead_id=lead_id, wait=False)
     if plan is None:
         return
-    call = None if plan.reply is not None else llm_first_attempt(
+    call = None if plan.reply is not None else llm_awaited_attempts(
         messages=plan.prompt, call_type="chat", tools=plan.tools, context={"turn": plan.ctx})
     if call is None:  # nothing to wait for: a known reply, or an offline provider that answers at once
         _end_here(plan)
@@ -411,7 +411,7 @@ def _turn_continue(plan: TurnPlan, broker: Broker, done: Future, on_failure: Cal
     try:
         with broker:
             try:
-                turn_end(plan, turn_reply(plan, first=done.result()))
+                turn_end(plan, turn_reply(plan, awaited=done.result()))
             except Exception as exc:  # noqa: BLE001 — handed to the caller's retries, then dead-lettered
                 logger.warning("turn of message %s failed after the LLM call: %r", plan.turn.message.id, exc)
                 on_failure(exc)

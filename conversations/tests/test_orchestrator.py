@@ -166,7 +166,7 @@ def test_a_turn_that_fails_after_its_llm_call_hands_the_error_on_and_frees_the_l
         plan = orchestrator.turn_begin(message_id=inbound.id, wait=False)
     monkeypatch.setattr(services, "reply_create", lambda **_: (_ for _ in ()).throw(RuntimeError("db down")))
     done, failures = Future(), []
-    done.set_result(None)  # nothing from the loop: the facade asks the offline assistant here
+    done.set_result([])  # nothing from the loop: the facade asks the offline assistant here
     orchestrator._turn_continue(plan, broker_a, done, failures.append)
     assert [str(exc) for exc in failures] == ["db down"]
     with broker_a:

@@ -5,8 +5,8 @@ offline provider; each network provider sits behind its own circuit breaker, and
 attempt is recorded as a `brokers.LLMCall` in the caller's transaction.
 """
 
-from crm.llm.facade import Attempt, llm_complete, llm_first_attempt
+from crm.llm.facade import Attempt, llm_awaited_attempts, llm_complete
 from crm.llm.types import CallType, LLMProvider, LLMResult, Message, ToolCall, ToolSpec
 
 __all__ = ["Attempt", "CallType", "LLMProvider", "LLMResult", "Message", "ToolCall", "ToolSpec", "llm_complete",
-           "llm_first_attempt"]
+           "llm_awaited_attempts"]

@@ -40,43 +40,57 @@ def llm_complete(
     json_schema: dict[str, Any] | None = None,
     tools: Sequence[ToolSpec] | None = None,
     context: Mapping[str, Any] | None = None,
-    first: Attempt | None = None,
+    awaited: Sequence[Attempt] = (),
 ) -> LLMResult:
     """Answer from the first provider that can: `LLM_PROVIDER`, `LLM_FALLBACK_PROVIDER`, then offline.
 
     Always answers. Writes one `LLMCall` per attempt, synchronously, in the caller's transaction;
     every attempt after the first has `fallback_used`. The temperature comes from the call type.
-    `first` is the first provider's attempt already made on an event loop (`llm_first_attempt`):
-    recorded here, and fallen back from here when it failed.
+    `awaited` are the network providers' attempts already made on an event loop (`llm_awaited_attempts`):
+    recorded here, and fallen back from here when they all failed.
     """
     request = _request(messages=messages, call_type=call_type, json_schema=json_schema, tools=tools,
                        context=context)
     for index, (provider, guarded) in enumerate(provider_chain()):
-        attempt = first if index == 0 and first is not None and first.provider is provider else None
-        result = _record(attempt or _call(provider, guarded, request), request=request, broker=broker,
+        made = awaited[index] if index < len(awaited) and awaited[index].provider is provider else None
+        result = _record(made or _call(provider, guarded, request), request=request, broker=broker,
                          lead_id=lead_id, fallback_used=index > 0)
         if result is not None:
             return result
     raise LLMProviderError("every provider failed")  # not reached: the fixed reply cannot fail
 
 
-def llm_first_attempt(
+def llm_awaited_attempts(
     *,
     messages: Sequence[Message],
     call_type: CallType,
     json_schema: dict[str, Any] | None = None,
     tools: Sequence[ToolSpec] | None = None,
     context: Mapping[str, Any] | None = None,
-) -> Coroutine[Any, Any, Attempt] | None:
-    """The first provider's attempt as a coroutine to await on an event loop, for `llm_complete(first=…)`
-    to record and fall back from; None when that provider cannot wait on a loop (the offline one
-    answers at once). Nothing is written here: the coroutine touches no database."""
-    provider, guarded = provider_chain()[0]
-    if not guarded or not hasattr(provider, "acomplete"):
+) -> Coroutine[Any, Any, list[Attempt]] | None:
+    """The network providers' attempts (`LLM_PROVIDER`, then `LLM_FALLBACK_PROVIDER`, until one
+    answers) as a coroutine to await on an event loop, for `llm_complete(awaited=…)` to record and
+    fall back from; None when the first provider cannot wait on a loop (the offline one answers at
+    once). Nothing is written here: the coroutine touches no database."""
+    network = []
+    for provider, guarded in provider_chain():
+        if not guarded or not hasattr(provider, "acomplete"):
+            break
+        network.append(provider)
+    if not network:
         return None
     request = _request(messages=messages, call_type=call_type, json_schema=json_schema, tools=tools,
                        context=context)
-    return _call_async(provider, request)
+    return _calls_async(network, request)
+
+
+async def _calls_async(providers: list[LLMProvider], request: dict[str, Any]) -> list[Attempt]:
+    attempts = []
+    for provider in providers:
+        attempts.append(await _call_async(provider, request))
+        if attempts[-1].result is not None:
+            break
+    return attempts
 
 
 def _request(*, messages: Sequence[Message], call_type: CallType, json_schema: dict[str, Any] | None,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from brokers.models import LLMCall
-from crm.llm import llm_complete, llm_first_attempt
+from crm.llm import llm_awaited_attempts, llm_complete
 from crm.llm.breakers import breaker_for
 from crm.llm.pricing import llm_cost_usd
 from crm.llm.providers.offline import FIXED_REPLY
@@ -522,10 +522,9 @@ def test_calls_through_one_breaker_run_side_by_side():
 
 
 def ask_on_a_loop(broker, **kwargs) -> LLMResult:
-    """As a worker's turn asks: the first provider awaited on an event loop, the rest here."""
-    attempt = llm_first_attempt(messages=MESSAGES, call_type="chat", **kwargs)
-    return llm_complete(broker=broker, messages=MESSAGES, call_type="chat", lead_id=42, first=asyncio.run(attempt),
-                        **kwargs)
+    """As a worker's turn asks: the network providers awaited on an event loop, the rest here."""
+    attempts = asyncio.run(llm_awaited_attempts(messages=MESSAGES, call_type="chat", **kwargs))
+    return llm_complete(broker=broker, messages=MESSAGES, call_type="chat", lead_id=42, awaited=attempts, **kwargs)
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini"])
@@ -545,20 +544,35 @@ def test_a_call_awaited_on_a_loop_sends_and_records_what_a_direct_call_does(
     assert rows == [(provider, 42, False, "")] * 2
 
 
-def test_a_failure_awaited_on_a_loop_counts_on_the_breaker_and_the_fallback_answers(
-        broker_a, openai_stub, gemini_stub, settings):
+def test_a_failure_awaited_on_a_loop_counts_on_the_breaker_and_the_fallback_is_awaited_too(
+        broker_a, openai_stub, gemini_stub, settings, monkeypatch):
     settings.LLM_FALLBACK_PROVIDER = "gemini"
     openai_stub.fail(500)
     gemini_stub.reply = Reply(text="Respuesta de Gemini")
+    monkeypatch.setattr("crm.llm.providers.gemini_provider.GeminiProvider.complete", None)  # never on the thread
 
     results = [ask_on_a_loop(broker_a) for _ in range(4)]
 
     assert [(r.text, r.provider, r.fallback_used) for r in results] == [("Respuesta de Gemini", "gemini", True)] * 4
     assert len(openai_stub.requests) == 3 and breaker_for("openai").current_state == "open"
+    assert len(gemini_stub.requests) == 4
     assert list(LLMCall.objects.filter(provider="openai").order_by("id").values_list("error", flat=True)) == [
         "HTTP 500"] * 3 + ["circuit open"]
 
 
+def test_when_every_network_provider_fails_on_the_loop_the_offline_provider_answers_here(
+        broker_a, openai_stub, gemini_stub, settings):
+    settings.LLM_FALLBACK_PROVIDER = "gemini"
+    openai_stub.fail(500)
+    gemini_stub.fail(503)
+
+    result = ask_on_a_loop(broker_a)
+
+    assert (result.text, result.provider, result.fallback_used) == (FIXED_REPLY, "offline", True)
+    assert list(LLMCall.objects.order_by("id").values_list("provider", "error")) == [
+        ("openai", "HTTP 500"), ("gemini", "HTTP 503"), ("offline", "")]
+
+
 def test_the_offline_provider_is_never_awaited_on_a_loop(settings):
     settings.LLM_PROVIDER = "offline"
-    assert llm_first_attempt(messages=MESSAGES, call_type="chat") is None
+    assert llm_awaited_attempts(messages=MESSAGES, call_type="chat") is None
